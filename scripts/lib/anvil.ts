@@ -28,7 +28,7 @@ export interface AnvilOptions {
 
 /** anvil's default mnemonic; its first accounts are the well-known dev keys. */
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
-export const LOCAL_CHAIN_ID = 1666900000;
+export const LOCAL_CHAIN_ID = 31337;
 
 export function anvilBinary(): string {
   const require = createRequire(import.meta.url);
