@@ -404,6 +404,21 @@ export class PaidChat {
     }
   }
 
+  /**
+   * Asks the wallet to sign a plain-text message (EIP-191) as the connected account; used for
+   * sign-in style requests such as the notifier's email subscription.
+   */
+  async signText(message: string): Promise<{ address: Address; signature: Hex }> {
+    const w = this.#requireWallet();
+    const address = await this.#requireAccount();
+    try {
+      const signature = await signMessage(w as any, { account: (w.account ?? address) as any, message });
+      return { address, signature };
+    } catch (e) {
+      throw toPaidChatError(e);
+    }
+  }
+
   // ---------------------------------------------------------------- messaging key
 
   get unlocked(): boolean {
