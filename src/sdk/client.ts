@@ -37,7 +37,7 @@ import {
   getBalance,
   getBlock,
 } from 'viem/actions';
-import { getAbiItem, parseEventLogs } from 'viem/utils';
+import { getAbiItem, parseEventLogs, recoverMessageAddress } from 'viem/utils';
 import { paidChatAbi } from './generated/paid-chat.js';
 import { PaidChatError, type PaidChatErrorCode } from './errors.js';
 import { resolveChain, resolveContract, explorerTxUrl, type ChainName } from './chains.js';
@@ -448,6 +448,21 @@ export class PaidChat {
       signature = await signMessage(this.#requireWallet() as any, { account: (this.#wallet!.account ?? address) as any, message });
     } catch (e) {
       throw toPaidChatError(e);
+    }
+    // A key must come from this account's own deterministic ECDSA signature: a signature by
+    // another account, or a smart-contract wallet's (EIP-1271), cannot derive one.
+    let signer: Address | undefined;
+    try {
+      signer = await recoverMessageAddress({ message, signature });
+    } catch {
+      signer = undefined;
+    }
+    if (signer?.toLowerCase() !== address.toLowerCase()) {
+      throw new PaidChatError(
+        'KEY_INVALID',
+        'The wallet did not sign with this account\'s own key (a smart-contract wallet cannot derive a messaging key). Use a wallet with a regular account key.',
+        { address, signer },
+      );
     }
     const key = deriveMessagingKey(signature);
     const raw = await this.#rawProfile(address);

@@ -4,7 +4,7 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEther, stringToHex, type Address, type Hex } from 'viem';
+import { parseEther, type Hex } from 'viem';
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 import {
   createPaidChat,
