@@ -1,0 +1,118 @@
+/**
+ * The events `<harmony-paid-chat>` dispatches. Each is a typed class; all bubble and cross the
+ * shadow boundary (`composed`), so a host page can listen on the element or on `document`.
+ */
+import type { PaidChatError, PaidChatErrorCode } from '../sdk/errors.js';
+
+type Hex = `0x${string}`;
+
+const init = { bubbles: true, composed: true } as const;
+
+export interface HarmonyConnectDetail {
+  /** The connected account (0x…). */
+  address: Hex;
+  /** The chain the wallet is on (may differ from the element's chain until the visitor switches). */
+  chainId: number;
+  /** `creator` when the account owns the handle, `visitor` otherwise. */
+  role: 'creator' | 'visitor';
+}
+
+/** A wallet was connected. */
+export class HarmonyConnectEvent extends Event {
+  static readonly eventName = 'harmony-connect';
+  readonly detail: HarmonyConnectDetail;
+  constructor(detail: HarmonyConnectDetail) {
+    super(HarmonyConnectEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+export interface HarmonyMessageSentDetail {
+  /** Message id on chain. */
+  id: bigint;
+  /** Recipient's handle, without '@'. */
+  to: string;
+  /** Amount paid, in wei. */
+  amount: bigint;
+  txHash: Hex;
+  /** Link to the transaction in the block explorer (undefined on a local chain). */
+  explorerUrl?: string;
+}
+
+/** A paid message was delivered (its transaction is mined). */
+export class HarmonyMessageSentEvent extends Event {
+  static readonly eventName = 'harmony-message-sent';
+  readonly detail: HarmonyMessageSentDetail;
+  constructor(detail: HarmonyMessageSentDetail) {
+    super(HarmonyMessageSentEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+export interface HarmonyReplySentDetail {
+  /** Id of the message replied to. */
+  id: bigint;
+  /** The message's amount, in wei (released to the creator, minus the fee). */
+  amount: bigint;
+  txHash: Hex;
+  explorerUrl?: string;
+}
+
+/** The creator replied to a message and collected its amount. */
+export class HarmonyReplySentEvent extends Event {
+  static readonly eventName = 'harmony-reply-sent';
+  readonly detail: HarmonyReplySentDetail;
+  constructor(detail: HarmonyReplySentDetail) {
+    super(HarmonyReplySentEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+export interface HarmonyRefundDetail {
+  /** Id of the refunded message. */
+  id: bigint;
+  /** Amount returned to the sender, in wei. */
+  amount: bigint;
+  txHash: Hex;
+  explorerUrl?: string;
+}
+
+/** A visitor took back the amount of a message that was not answered in time. */
+export class HarmonyRefundEvent extends Event {
+  static readonly eventName = 'harmony-refund';
+  readonly detail: HarmonyRefundDetail;
+  constructor(detail: HarmonyRefundDetail) {
+    super(HarmonyRefundEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+export interface HarmonyErrorDetail {
+  /** Stable error code (see the SDK's `PaidChatErrorCode`). */
+  code: PaidChatErrorCode;
+  /** What happened and what to do, as shown to the user. */
+  message: string;
+  /** What the user was doing: 'card', 'connect', 'switch-chain', 'send', 'reply', 'refund', 'unlock', 'claim', 'settings', 'email', 'load'. */
+  action: string;
+  error: PaidChatError;
+}
+
+/** Something failed; the element also shows the message to the user. */
+export class HarmonyErrorEvent extends Event {
+  static readonly eventName = 'harmony-error';
+  readonly detail: HarmonyErrorDetail;
+  constructor(detail: HarmonyErrorDetail) {
+    super(HarmonyErrorEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+declare global {
+  interface GlobalEventHandlersEventMap {
+    'harmony-connect': HarmonyConnectEvent;
+    'harmony-message-sent': HarmonyMessageSentEvent;
+    'harmony-reply-sent': HarmonyReplySentEvent;
+    'harmony-refund': HarmonyRefundEvent;
+    'harmony-error': HarmonyErrorEvent;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Helpers for the element's browser tests: the local chain the test runner started (anvil with
+ * the real contract), direct JSON-RPC to it (time travel, balances), SDK set-up shortcuts, and
+ * small UI helpers that reach into the element's shadow root the way a user would act.
+ */
+import { fixture, html } from '@open-wc/testing';
+import { encodeFunctionData, decodeFunctionResult } from 'viem';
+import { paidChatAbi } from '../../../src/sdk/generated/paid-chat.js';
+import { createPaidChat, type PaidChat } from '../../../src/sdk/client.js';
+import '../../../src/element/harmony-paid-chat.js';
+import type { HarmonyPaidChat } from '../../../src/element/harmony-paid-chat.component.js';
+import { TestWallet } from './test-wallet.js';
+
+export interface ChainInfo {
+  rpcUrl: string;
+  chainId: number;
+  contract: `0x${string}`;
+  deployBlock: string;
+}
+
+let info: Promise<ChainInfo> | undefined;
+export function chainInfo(): Promise<ChainInfo> {
+  info ??= fetch('/__chain__.json').then((r) => r.json());
+  return info;
+}
+
+let rpcId = 0;
+export async function rpc<T = any>(method: string, params: unknown[] = []): Promise<T> {
+  const { rpcUrl } = await chainInfo();
+  const res = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: ++rpcId, method, params }),
+  });
+  const body = await res.json();
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+/** Moves the chain's clock forward and mines a block. */
+export async function increaseTime(seconds: number): Promise<void> {
+  await rpc('evm_increaseTime', [seconds]);
+  await rpc('evm_mine');
+}
+
+export async function balanceOf(address: string): Promise<bigint> {
+  return BigInt(await rpc<string>('eth_getBalance', [address, 'latest']));
+}
+
+export async function gasCost(txHash: string): Promise<bigint> {
+  const r = await rpc<{ gasUsed: string; effectiveGasPrice: string }>('eth_getTransactionReceipt', [txHash]);
+  return BigInt(r.gasUsed) * BigInt(r.effectiveGasPrice);
+}
+
+/** A view of the contract, read directly (not through the element). */
+export async function readContract(functionName: string, args: unknown[] = []): Promise<any> {
+  const { contract } = await chainInfo();
+  const data = encodeFunctionData({ abi: paidChatAbi, functionName: functionName as any, args: args as any });
+  const result = await rpc<`0x${string}`>('eth_call', [{ to: contract, data }, 'latest']);
+  return decodeFunctionResult({ abi: paidChatAbi, functionName: functionName as any, data: result });
+}
+
+export async function wallet(index: number, opts: { chainId?: number; knownChains?: number[] } = {}): Promise<TestWallet> {
+  const c = await chainInfo();
+  return new TestWallet({ index, rpcUrl: c.rpcUrl, chainId: opts.chainId ?? c.chainId, knownChains: opts.knownChains });
+}
+
+/** An SDK client on the test chain with a test wallet: a shortcut for set-up steps not under test. */
+export async function sdk(w: TestWallet): Promise<PaidChat> {
+  const c = await chainInfo();
+  await w.request({ method: 'eth_requestAccounts' });
+  return createPaidChat({ chain: 'local', rpcUrl: c.rpcUrl, contract: c.contract, wallet: w as any });
+}
+
+/** Claims a handle through the SDK (set-up), unless this wallet already holds it. */
+export async function claim(w: TestWallet, handle: string, price: string, window = 7 * 86_400): Promise<PaidChat> {
+  const chat = await sdk(w);
+  const me = await chat.getProfileByAddress(w.address);
+  if (!me.handle) await chat.claimHandle({ handle, price, window });
+  return chat;
+}
+
+export interface MountOptions {
+  handle: string;
+  provider?: TestWallet;
+  theme?: 'light' | 'dark' | 'auto';
+  rpcUrl?: string;
+  notifierUrl?: string;
+}
+
+/** Renders `<harmony-paid-chat>` on the local chain and waits for its card. */
+export async function mount(opts: MountOptions, waitForCard = true): Promise<HarmonyPaidChat> {
+  const c = await chainInfo();
+  const el = await fixture<HarmonyPaidChat>(html`<harmony-paid-chat
+    handle=${opts.handle}
+    chain="local"
+    rpc-url=${opts.rpcUrl ?? c.rpcUrl}
+    contract=${c.contract}
+    theme=${opts.theme ?? 'light'}
+    notifier-url=${opts.notifierUrl ?? ''}
+    .provider=${opts.provider}
+  ></harmony-paid-chat>`);
+  if (waitForCard) await waitFor(() => el.card, { message: 'the card to load' });
+  return el;
+}
+
+export async function waitFor<T>(fn: () => T | undefined | null | false | '' | 0, opts: { timeout?: number; message?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeout ?? 20_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = fn();
+      if (v) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${opts.message ?? fn.toString()}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function $<T extends Element = HTMLElement>(el: HTMLElement, selector: string): T | null {
+  return el.shadowRoot!.querySelector<T>(selector);
+}
+
+export function $$<T extends Element = HTMLElement>(el: HTMLElement, selector: string): T[] {
+  return [...el.shadowRoot!.querySelectorAll<T>(selector)];
+}
+
+export function part<T extends Element = HTMLElement>(el: HTMLElement, name: string): T | null {
+  return $<T>(el, `[part~="${name}"]`);
+}
+
+export async function waitForPart<T extends Element = HTMLElement>(el: HTMLElement, name: string, timeout?: number): Promise<T> {
+  return waitFor(() => part<T>(el, name), { timeout, message: `part "${name}"` });
+}
+
+/** The live status line's text. */
+export function status(el: HTMLElement): string {
+  return part(el, 'status')?.textContent?.trim() ?? '';
+}
+
+export async function waitForStatus(el: HTMLElement, match: RegExp, timeout?: number): Promise<string> {
+  return waitFor(() => match.test(status(el)) && status(el), { timeout, message: `status ${match} (now: "${status(el)}")` });
+}
+
+/** Types into an input or textarea the way a user does (value + input event). */
+export function type(input: HTMLInputElement | HTMLTextAreaElement, value: string): void {
+  input.focus();
+  input.value = value;
+  input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+}
+
+export async function click(el: HTMLElement, partName: string): Promise<HTMLButtonElement> {
+  const b = await waitForPart<HTMLButtonElement>(el, partName);
+  b.click();
+  return b;
+}
+
+/** Connects through the connect button and waits until the composer or the inbox controls show. */
+export async function connect(el: HarmonyPaidChat, expectPart = 'account'): Promise<void> {
+  await click(el, 'connect-button');
+  await waitForPart(el, expectPart);
+}
+
+export function text(node: Element | null | undefined): string {
+  return (node?.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+export { TestWallet };
