@@ -18,13 +18,22 @@ export class TestWallet {
   #listeners = new Map<string, Set<Listener>>();
   #id = 0;
 
+  account: LocalAccount;
+
   constructor(
-    readonly account: LocalAccount,
+    account: LocalAccount,
     readonly rpcUrl: string,
     chainId: number,
   ) {
+    this.account = account;
     this.chainId = chainId;
     this.knownChains.add(chainId);
+  }
+
+  /** Acts as another account, as a wallet does when the user switches (emits accountsChanged). */
+  setAccount(account: LocalAccount) {
+    this.account = account;
+    this.#emit('accountsChanged', [account.address]);
   }
 
   on(event: string, fn: Listener) {
