@@ -168,3 +168,19 @@ export function text(node: Element | null | undefined): string {
 }
 
 export { TestWallet };
+
+/** Resolves with the next `name` event of `el`; fails after `timeout` ms saying what the status line showed. */
+export function nextEvent<E extends Event = CustomEvent>(el: HTMLElement, name: string, timeout = 30_000): Promise<E> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      el.removeEventListener(name, on);
+      reject(new Error(`No ${name} event within ${timeout} ms; status: "${status(el)}"`));
+    }, timeout);
+    const on = (e: Event) => {
+      clearTimeout(t);
+      el.removeEventListener(name, on);
+      resolve(e as E);
+    };
+    el.addEventListener(name, on);
+  });
+}
