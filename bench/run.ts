@@ -1,11 +1,13 @@
 /** `npm run bench`: every benchmark, one after another; JSON in bench/out/. */
 import { runGasBench } from './gas.js';
 import { runSdkBench } from './sdk.js';
+import { runBundleBench } from './bundle.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
   gas: runGasBench,
   sdk: runSdkBench,
+  bundle: runBundleBench,
 };
 for (const [name, run] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;

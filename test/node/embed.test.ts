@@ -64,9 +64,9 @@ async function open(path: string): Promise<{ page: Page; errors: string[]; viola
   page.on('console', (m) => {
     if (m.type() === 'error' && !/favicon/.test(m.location()?.url ?? '')) errors.push(m.text());
   });
-  await page.evaluateOnNewDocument(() => {
-    document.addEventListener('securitypolicyviolation', (e) => ((window as any).__violations ??= []).push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
+  await page.evaluateOnNewDocument(
+    "document.addEventListener('securitypolicyviolation', (e) => (window.__violations ||= []).push(e.violatedDirective + ' ' + e.blockedURI));",
+  );
   await page.goto(server.url + path, { waitUntil: 'load' });
   return { page, errors, violations };
 }

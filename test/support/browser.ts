@@ -98,21 +98,24 @@ export async function bridgeWallet(page: Page, wallet: TestWallet): Promise<void
       return { error: { message: e?.message ?? String(e), code: e?.code ?? -32603 } };
     }
   });
-  await page.evaluateOnNewDocument(() => {
-    const provider = {
-      async request(args: { method: string; params?: unknown }) {
-        const r = await (window as any).__hpcWalletRequest(JSON.stringify(args));
-        if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-        return r.result;
-      },
-      on() {},
-      removeListener() {},
-    };
-    (window as any).__hpcProvider = provider;
-    const attach = () => document.querySelectorAll('harmony-paid-chat').forEach((el: any) => (el.provider = provider));
-    document.addEventListener('DOMContentLoaded', attach);
-    new MutationObserver(attach).observe(document, { childList: true, subtree: true });
-  });
+  // A string, not a function: tsx's transform would inject helpers the page does not have.
+  await page.evaluateOnNewDocument(`
+    (() => {
+      const provider = {
+        async request(args) {
+          const r = await window.__hpcWalletRequest(JSON.stringify(args));
+          if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+          return r.result;
+        },
+        on() {},
+        removeListener() {},
+      };
+      window.__hpcProvider = provider;
+      const attach = () => document.querySelectorAll('harmony-paid-chat').forEach((el) => { if (el.provider !== provider) el.provider = provider; });
+      new MutationObserver(attach).observe(document, { childList: true, subtree: true });
+      document.addEventListener('DOMContentLoaded', attach);
+    })();
+  `);
 }
 
 /**
@@ -126,6 +129,20 @@ export async function shadowText(page: Page, selector: string, expect: RegExp = 
     const handle = await page.$(`harmony-paid-chat >>> ${selector}`);
     text = handle ? (await handle.evaluate((n) => n.textContent ?? '')).replace(/\s+/g, ' ').trim() : '';
     if (expect.test(text) || Date.now() > end) return text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits for a match inside the element's shadow root (deep selector) and returns it. */
+export async function waitShadow(page: Page, selector: string, timeout = 15_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const handle = await page.$(`harmony-paid-chat >>> ${selector}`);
+    if (handle) return handle;
+    if (Date.now() > end) {
+      const text = await page.evaluate(() => document.querySelector('harmony-paid-chat')?.shadowRoot?.textContent?.replace(/\s+/g, ' '));
+      throw new Error(`${selector} did not appear within ${timeout} ms; the widget says: ${text}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
