@@ -36,6 +36,10 @@ before(async () => {
       html: `<!doctype html><html lang="en"><head><title>csp</title><script type="module" src="/cdn/harmony-paid-chat.js"></script></head><body>${tag}</body></html>`,
       headers: { 'content-security-policy': STRICT_CSP(tc.rpcUrl) },
     },
+    '/csp-control.html': {
+      html: `<!doctype html><html lang="en"><head><title>control</title></head><body><script>document.title = 'inline ran'</script></body></html>`,
+      headers: { 'content-security-policy': STRICT_CSP(tc.rpcUrl) },
+    },
     '/twice.html': {
       html: `<!doctype html><html lang="en"><head><title>twice</title><script type="module" src="/cdn/harmony-paid-chat.js"></script><script type="module" src="/cdn/harmony-paid-chat.js?again"></script><script src="/cdn/harmony-paid-chat.classic.js"></script></head><body>${tag}</body></html>`,
     },
@@ -78,6 +82,15 @@ test('works under a strict CSP (script-src self, no unsafe-inline, no unsafe-eva
   const violations = await page.evaluate(() => (window as any).__violations ?? []);
   assert.deepEqual(violations, []);
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('control: the same CSP does block an inline script, and the check sees it', async () => {
+  const { page } = await open('/csp-control.html');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.notEqual(await page.title(), 'inline ran');
+  const violations: string[] = await page.evaluate(() => (window as any).__violations ?? []);
+  assert.ok(violations.some((v) => v.startsWith('script-src')), `violations seen: ${violations}`);
   await page.close();
 });
 
