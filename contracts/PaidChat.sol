@@ -117,6 +117,7 @@ contract PaidChat {
     error ZeroAddress();
     error NothingToWithdraw();
     error TransferFailed(address to, uint256 amount);
+    error InsufficientGas(uint256 left, uint256 needed);
 
     // ------------------------------------------------------------------ views' return types
     struct Profile {
@@ -423,7 +424,8 @@ contract PaidChat {
     }
 
     /// @notice An inbox page, newest first. `cursor` is the inbox index to start below
-    /// (0 = from the newest); returns the cursor for the next page (0 = no more).
+    /// (0 = from the newest); `limit` 0 or above MAX_PAGE means MAX_PAGE. Returns the cursor for
+    /// the next page (0 = no more).
     function inboxPage(address account, uint256 cursor, uint256 limit)
         external
         view
@@ -432,7 +434,7 @@ contract PaidChat {
         Account storage a = _accounts[account];
         uint256 count = a.inboxCount;
         uint256 start = cursor == 0 || cursor > count ? count : cursor; // exclusive
-        uint256 n = _min(_min(limit, MAX_PAGE), start);
+        uint256 n = _min(_pageSize(limit), start);
         page = new MessageView[](n);
         uint64 base = uint64(a.number) << 32;
         for (uint256 i; i < n; ++i) {
@@ -442,19 +444,23 @@ contract PaidChat {
     }
 
     /// @notice An outbox page, newest first. `cursor` is the id to continue from (0 = newest);
-    /// returns the id that starts the next page (0 = no more).
+    /// `limit` 0 or above MAX_PAGE means MAX_PAGE. Returns the id that starts the next page
+    /// (0 = no more, also for a cursor that is not in this outbox).
     function outboxPage(address account, uint64 cursor, uint256 limit)
         external
         view
         returns (MessageView[] memory page, uint64 nextCursor)
     {
         uint64 id = cursor == 0 ? _accounts[account].lastOut : cursor;
-        uint256 max = _min(limit, MAX_PAGE);
+        uint256 max = _pageSize(limit);
         MessageView[] memory buf = new MessageView[](max);
         uint256 n;
         while (id != 0 && n < max) {
             Message storage m = _messages[id];
-            if (_addressOf[m.senderNumber] != account) break; // a cursor that is not this outbox
+            if (_addressOf[m.senderNumber] != account) {
+                id = 0; // a cursor that is not in this outbox: nothing more to page
+                break;
+            }
             buf[n++] = getMessage(id);
             id = m.prevOut;
         }
@@ -507,6 +513,10 @@ contract PaidChat {
     /// Push `amount` with bounded gas and without copying return data; on failure keep it as a
     /// credit the account withdraws itself. Effects are done before this is called.
     function _push(address to, uint256 amount) private {
+        // The receiver always gets its full PUSH_GAS: a caller cannot starve the call (63/64
+        // rule) to force a payout onto the credit path.
+        uint256 needed = PUSH_GAS + PUSH_GAS / 63 + 2_000;
+        if (gasleft() < needed) revert InsufficientGas(gasleft(), needed);
         bool ok;
         uint256 g = PUSH_GAS;
         assembly {
@@ -540,6 +550,10 @@ contract PaidChat {
 
     function _settledStatus(Message storage m) private view returns (uint8) {
         return m.replyBlock != 0 ? STATUS_REPLIED : STATUS_REFUNDED;
+    }
+
+    function _pageSize(uint256 limit) private pure returns (uint256) {
+        return limit == 0 || limit > MAX_PAGE ? MAX_PAGE : limit;
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {

@@ -967,8 +967,15 @@ describe('views', () => {
     assert.deepEqual(carolPage.map((m) => m.id), [inbox[5], inbox[2]]);
     assert.equal(carolNext, 0n);
     // A cursor that is not in this outbox yields an empty page.
-    const [foreign] = (await read('outboxPage', [addr(CAROL), bobOut[0], 3n])) as [unknown[], bigint];
+    const [foreign, foreignNext] = (await read('outboxPage', [addr(CAROL), bobOut[0], 3n])) as [unknown[], bigint];
     assert.equal(foreign.length, 0);
+    assert.equal(foreignNext, 0n, 'and says there is no more, so a client paging to 0 stops');
+    // limit 0 means a full page, never an empty page with a cursor that does not advance.
+    const [inboxAll, allNext] = (await read('inboxPage', [addr(ALICE), 0n, 0n])) as [unknown[], bigint];
+    assert.equal(inboxAll.length, inbox.length);
+    assert.equal(allNext, 0n);
+    const [outAll] = (await read('outboxPage', [addr(BOB), 0n, 0n])) as [unknown[], bigint];
+    assert.equal(outAll.length, bobOut.length);
     // 7 messages from a single sender, limit 3 → 3, 3, 1 with nextCursor 0 at the end
     await registerKey(9);
     const nine: bigint[] = [];
@@ -1018,6 +1025,36 @@ describe('views', () => {
     );
     assert.equal(await read('ownerOf', [h('alice')]), addr(ALICE));
     assert.equal(await read('ownerOf', [h('nobody')]), zeroAddress);
+  });
+});
+
+describe('gas starvation', () => {
+  it('a caller cannot starve the payout call to force a payout onto the credit path', async () => {
+    await scene();
+    const { id } = await send(BOB, ALICE);
+    // Enough gas for everything but the forwarded 40k: reverts as a whole, nothing settles.
+    await tc.testClient.mine({ blocks: 1 });
+    const r = await tc.wallet(ALICE).writeContractSync({
+      address: tc.contract,
+      abi: paidChatAbi,
+      functionName: 'reply',
+      args: [id, ENV],
+      gas: 60_000n,
+      type: 'legacy',
+      gasPrice: GAS_PRICE,
+      throwOnReceiptRevert: false,
+    } as never);
+    assert.equal(r.status, 'reverted');
+    await expectRevert(
+      tc.publicClient.simulateContract({ address: tc.contract, abi: paidChatAbi, functionName: 'reply', args: [id, ENV], account: tc.accounts[ALICE], gas: 60_000n } as never),
+      'InsufficientGas',
+    );
+    const m = await read('getMessage', [id]);
+    assert.equal(m.status, 1, 'still waiting');
+    assert.equal(await read('creditOf', [addr(ALICE)]), 0n);
+    // With the gas the SDK estimates, it settles and pays out directly.
+    await write(ALICE, 'reply', [id, ENV]);
+    assert.equal(await read('creditOf', [addr(ALICE)]), 0n);
   });
 });
 
