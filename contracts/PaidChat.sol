@@ -246,7 +246,7 @@ contract PaidChat {
         if (senderNumber == 0) revert UnknownMessage(id);
         if (_accounts[msg.sender].number != uint32(id >> 32)) revert NotRecipient(id, msg.sender);
         uint256 deadline = _openDeadline[id];
-        if (deadline == 0) revert AlreadySettled(id, _settledStatus(m));
+        if (deadline == 0) revert AlreadySettled(id, _statusOf(m));
         if (block.timestamp >= deadline) revert ReplyWindowClosed(id, deadline);
 
         uint256 amount = m.amount;
@@ -257,18 +257,17 @@ contract PaidChat {
             fee = (amount * _feeBps) / 10_000;
             _accruedFees += uint128(fee);
         }
-        address sender = _addressOf[senderNumber];
-        emit MessageReplied(id, sender, msg.sender, amount - fee, fee, envelope);
+        emit MessageReplied(id, _addressOf[senderNumber], msg.sender, amount - fee, fee, envelope);
         if (amount != 0) _push(msg.sender, amount - fee);
     }
 
     /// @notice Return a message's coins to its sender. Anyone may call, at or after the deadline,
     /// once.
     function refund(uint64 id) external {
-        Message storage m = _messages[id];
+        Message memory m = _messages[id];
         if (m.senderNumber == 0) revert UnknownMessage(id);
         uint256 deadline = _openDeadline[id];
-        if (deadline == 0) revert AlreadySettled(id, _settledStatus(m));
+        if (deadline == 0) revert AlreadySettled(id, _statusOf(m));
         if (block.timestamp < deadline) revert NotYetRefundable(id, deadline);
         _refund(id, m);
     }
@@ -280,9 +279,9 @@ contract PaidChat {
         if (ids.length > MAX_PAGE) revert TooManyIds(ids.length, MAX_PAGE);
         for (uint256 i; i < ids.length; ++i) {
             uint64 id = ids[i];
-            Message storage m = _messages[id];
-            uint256 deadline = _openDeadline[id];
-            if (m.senderNumber == 0 || deadline == 0 || block.timestamp < deadline) continue;
+            uint256 deadline = _openDeadline[id]; // non-zero only for an open message
+            if (deadline == 0 || block.timestamp < deadline) continue;
+            Message memory m = _messages[id];
             _refund(id, m);
             ++refunded;
         }
@@ -409,7 +408,7 @@ contract PaidChat {
     }
 
     function getMessage(uint64 id) public view returns (MessageView memory v) {
-        Message storage m = _messages[id];
+        Message memory m = _messages[id];
         if (m.senderNumber == 0) return v;
         v.id = id;
         v.sender = _addressOf[m.senderNumber];
@@ -420,7 +419,7 @@ contract PaidChat {
         uint256 deadline = _openDeadline[id];
         v.deadline = deadline;
         if (deadline != 0) v.status = block.timestamp < deadline ? STATUS_WAITING : STATUS_REFUNDABLE;
-        else v.status = _settledStatus(m);
+        else v.status = _statusOf(m);
     }
 
     /// @notice An inbox page, newest first. `cursor` is the inbox index to start below
@@ -502,7 +501,7 @@ contract PaidChat {
         emit MessageSent(id, msg.sender, to, msg.value, deadline, envelope);
     }
 
-    function _refund(uint64 id, Message storage m) private {
+    function _refund(uint64 id, Message memory m) private {
         delete _openDeadline[id];
         address sender = _addressOf[m.senderNumber];
         uint256 amount = m.amount;
@@ -548,7 +547,8 @@ contract PaidChat {
         return window;
     }
 
-    function _settledStatus(Message storage m) private view returns (uint8) {
+    /// Status of a message whose deadline slot is cleared (settled).
+    function _statusOf(Message memory m) private pure returns (uint8) {
         return m.replyBlock != 0 ? STATUS_REPLIED : STATUS_REFUNDED;
     }
 
