@@ -2,7 +2,7 @@
 export default {
   globs: ['src/element/**/*.ts'],
   exclude: ['src/element/**/*.test.ts', 'src/element/**/*.styles.ts'],
-  outdir: '.',
+  outdir: process.env.CEM_OUTDIR ?? '.',
   litelement: true,
-  packagejson: true,
+  packagejson: false, // package.json names custom-elements.json itself
 };
