@@ -9,7 +9,7 @@
  *   pre-bundled here with esbuild (ESM, browser) on first request and their bare imports mapped to
  *   the result.
  * - serverStart starts anvil (Istanbul rules) and deploys PaidChat; tests read
- *   `/__chain__.json` → `{ rpcUrl, chainId, contract, deployBlock }` and talk to anvil directly
+ *   `/__chain__.json` → `{ rpcUrl, chainId, contract, deployBlock, closedRpcUrl }` and talk to anvil directly
  *   (CORS is open) for time travel and balances. serverStop stops anvil.
  */
 import { createRequire } from 'node:module';
@@ -101,12 +101,15 @@ function prebundlePlugin() {
 
 function chainPlugin() {
   let chain;
+  let closedRpcUrl;
   return {
     name: 'anvil-chain',
     async serverStart() {
       const { startTestChain } = await import('./test/support/chain.ts');
       const started = Date.now();
       chain = await startTestChain({ accounts: 20, balance: 1_000_000 });
+      const { freePort } = await import('./scripts/lib/anvil.ts');
+      closedRpcUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there: an RPC that is down
       console.log(`[chain] anvil at ${chain.rpcUrl}, PaidChat at ${chain.contract} (${Date.now() - started} ms)`);
     },
     async serverStop() {
@@ -115,7 +118,13 @@ function chainPlugin() {
     serve(context) {
       if (context.path !== '/__chain__.json') return undefined;
       return {
-        body: JSON.stringify({ rpcUrl: chain.rpcUrl, chainId: chain.chain.id, contract: chain.contract, deployBlock: String(chain.deployBlock) }),
+        body: JSON.stringify({
+          rpcUrl: chain.rpcUrl,
+          chainId: chain.chain.id,
+          contract: chain.contract,
+          deployBlock: String(chain.deployBlock),
+          closedRpcUrl,
+        }),
         type: 'json',
       };
     },
@@ -132,7 +141,7 @@ export default {
   concurrentBrowsers: 1,
   browserStartTimeout: 60_000,
   testsStartTimeout: 120_000,
-  testsFinishTimeout: 300_000,
+  testsFinishTimeout: Number(process.env.WTR_FINISH_TIMEOUT ?? 300_000),
   testFramework: { config: { timeout: 60_000, slow: 5_000 } },
   plugins: [
     prebundlePlugin(),

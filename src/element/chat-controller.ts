@@ -123,8 +123,15 @@ export class ChatController implements ReactiveController {
 
   hostConnected(): void {
     this.#connected = true;
-    this.#ticker = setInterval(() => this.host.requestUpdate(), 30_000);
+    this.#ticker = setInterval(() => this.#tick(), 30_000);
     if (this.phase === 'ready') this.#startWatch();
+  }
+
+  /** Refreshes "time left"; reloads when a waiting message's deadline has passed (it became refundable). */
+  #tick(): void {
+    const list = this.role === 'creator' ? this.inbox : this.outbox;
+    if (this.phase === 'ready' && !this.busy && list.some((m) => m.status === 'waiting' && this.secondsLeft(m) <= 0)) void this.loadData();
+    this.host.requestUpdate();
   }
 
   hostDisconnected(): void {
@@ -139,7 +146,11 @@ export class ChatController implements ReactiveController {
   hostUpdate(): void {
     const key = this.#key();
     if (key !== this.#configKey) {
+      const watching = this.#stopWatch !== undefined;
+      this.#stopWatch?.();
+      this.#stopWatch = undefined;
       this.#configure();
+      if (watching) this.#startWatch();
       if (this.phase === 'ready') void this.loadData();
     }
     if (this.#via === 'host' && this.host.provider !== this.#provider) this.disconnect();
@@ -157,7 +168,10 @@ export class ChatController implements ReactiveController {
 
   /** (Re)creates the SDK client for the element's chain, RPC and contract; keeps the wallet. */
   #configure(): void {
-    this.#configKey = this.#key();
+    const key = this.#key();
+    // Only another chain or contract means other data; another RPC URL reads the same.
+    const sameData = this.#configKey !== '' && this.#configKey.replace(/\|[^|]*\|/, '||') === key.replace(/\|[^|]*\|/, '||');
+    this.#configKey = key;
     const h = this.host;
     try {
       this.chat = createPaidChat({
@@ -171,6 +185,7 @@ export class ChatController implements ReactiveController {
       return;
     }
     if (this.#provider) this.chat.setWallet(this.#observed(this.#provider) as any);
+    if (sameData) return;
     this.outbox = [];
     this.inbox = [];
     this.outboxLoaded = this.inboxLoaded = false;

@@ -140,7 +140,8 @@ export class HarmonyPaidChat extends LitElement {
 
   private _cardTask = new Task(this, {
     task: async ([handle, chain, rpcUrl, contract], { signal }) => {
-      const key = `${handle}|${chain}|${rpcUrl}|${contract}`;
+      // Another RPC URL reads the same card: keep showing it (and whatever the visitor typed).
+      const key = `${handle}|${chain}|${contract}`;
       if (key !== this._cardKey) {
         this._cardKey = key;
         this._card = undefined;

@@ -16,6 +16,8 @@ export interface ChainInfo {
   chainId: number;
   contract: `0x${string}`;
   deployBlock: string;
+  /** A loopback URL where nothing listens: an RPC that is down. */
+  closedRpcUrl: string;
 }
 
 let info: Promise<ChainInfo> | undefined;

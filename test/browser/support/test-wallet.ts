@@ -50,7 +50,7 @@ export class TestWallet {
   /** Whether the site was granted the account (eth_accounts is empty before). */
   authorized = false;
 
-  #rejects = 0;
+  #rejects: { n: number; method?: string }[] = [];
   #hold?: { promise: Promise<void>; release: () => void; reached: () => void; reachedPromise: Promise<void> };
   #listeners = new Map<string, Set<Listener>>();
   #id = 0;
@@ -67,9 +67,12 @@ export class TestWallet {
     return this.account.address;
   }
 
-  /** The next prompt (signature, transaction, account or chain request) is rejected with 4001. */
-  rejectNext(n = 1): void {
-    this.#rejects += n;
+  /**
+   * The next `n` prompts (signatures, transactions, account or chain requests) — or only the next
+   * `n` of one `method` — are rejected with 4001, as when the user clicks "Reject".
+   */
+  rejectNext(n = 1, method?: string): void {
+    if (n > 0) this.#rejects.push({ n, method });
   }
 
   /**
@@ -140,8 +143,10 @@ export class TestWallet {
 
   async request({ method, params = [] }: { method: string; params?: any }): Promise<any> {
     this.calls.push(method);
-    if (PROMPTS.has(method) && this.#rejects > 0) {
-      this.#rejects--;
+    const reject = PROMPTS.has(method) && this.#rejects.find((r) => r.n > 0 && (!r.method || r.method === method));
+    if (reject) {
+      reject.n--;
+      this.#rejects = this.#rejects.filter((r) => r.n > 0);
       throw new ProviderRpcError(4001, 'User rejected the request.');
     }
     switch (method) {
