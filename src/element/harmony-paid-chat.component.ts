@@ -254,10 +254,11 @@ export class HarmonyPaidChat extends LitElement {
 
   override render(): TemplateResult {
     const card = this._card;
-    return html`<div part="base" class="base">
+    const h = this.handle.trim().replace(/^@/, '');
+    return html`<section part="base" class="base" aria-label=${h ? `Paid inbox of ${at(h)}` : 'Paid inbox'}>
       ${card ? (card.free ? this._renderFree(card) : this._renderOwned(card)) : this._renderCardState()}
       <p part="status" role="status" class=${`status ${this._status.tone}`}>${this._status.text}</p>
-    </div>`;
+    </section>`;
   }
 
   private _renderCardState(): TemplateResult {
@@ -274,19 +275,19 @@ export class HarmonyPaidChat extends LitElement {
 
   private _skeleton(): TemplateResult {
     const h = this.handle.trim();
-    return html`<header part="header" class="header" aria-busy="true">
+    return html`<div part="header" class="header" aria-busy="true">
       <span part="avatar" class="avatar skeleton" aria-hidden="true"></span>
       <div>
         <h2 part="handle" class="handle">${h ? (h.startsWith('@') ? h : at(h)) : 'Paid inbox'}</h2>
         <p part="price" class="price muted">Loading…</p>
       </div>
-    </header>`;
+    </div>`;
   }
 
   private _header(card: Card): TemplateResult {
     const who = at(card.handle);
     const window = describeWindow(card.window);
-    return html`<header part="header" class="header">
+    return html`<div part="header" class="header">
         <span part="avatar" class="avatar" aria-hidden="true">${card.handle.charAt(0).toUpperCase()}</span>
         <div>
           <h2 part="handle" class="handle">${who}</h2>
@@ -295,7 +296,7 @@ export class HarmonyPaidChat extends LitElement {
             ${window}
           </p>
         </div>
-      </header>
+      </div>
       <p part="promise" class="promise">
         ${card.price === 0n
           ? html`Anything you add is refunded if ${who} doesn't reply within ${window}.`
@@ -352,13 +353,13 @@ export class HarmonyPaidChat extends LitElement {
       const v = (e.target as HTMLInputElement).value;
       this._claim = { ...this._claim, [k]: k === 'windowUnit' ? Number(v) : v };
     };
-    return html`<header part="header" class="header">
+    return html`<div part="header" class="header">
         <span part="avatar" class="avatar" aria-hidden="true">${card.handle.charAt(0).toUpperCase()}</span>
         <div>
           <h2 part="handle" class="handle">${who} is free — claim it</h2>
           <p part="price" class="price muted">Nobody holds this handle on ${card.chainName} yet.</p>
         </div>
-      </header>
+      </div>
       <form
         part="claim-form"
         class="claim"
