@@ -70,6 +70,10 @@ function idKey(id: bigint): string {
   return id.toString();
 }
 
+function errorKey(action: Action, id?: bigint): string {
+  return id === undefined ? action : `${action}:${id}`;
+}
+
 export class ChatController implements ReactiveController {
   readonly host: ChatHost;
   chat!: PaidChat;
@@ -99,7 +103,8 @@ export class ChatController implements ReactiveController {
   replyDrafts = new Map<string, string>();
   replied = new Map<string, { txHash: `0x${string}`; explorerUrl?: string }>();
   busy?: Busy;
-  error?: ActionError;
+  /** The last error of each action (and message), shown next to what failed. */
+  errors = new Map<string, ActionError>();
   /** Creator settings form. */
   settings = { price: '', windowValue: '', windowUnit: 86_400, email: '' };
   emailSubscribed?: string;
@@ -340,7 +345,7 @@ export class ChatController implements ReactiveController {
 
   #fail(action: Action, e: unknown, id?: bigint): PaidChatError {
     const error = toPaidChatError(e);
-    this.error = { action, id, error };
+    this.errors.set(errorKey(action, id), { action, id, error });
     if (error.code === 'WRONG_CHAIN' && this.phase === 'ready') this.phase = 'wrong-chain';
     this.host.announce(error.message, 'error');
     this.host.dispatchEvent(new HarmonyErrorEvent({ code: error.code, message: error.message, action, error }));
@@ -349,12 +354,11 @@ export class ChatController implements ReactiveController {
   }
 
   errorFor(action: Action, id?: bigint): PaidChatError | undefined {
-    const e = this.error;
-    return e && e.action === action && (id === undefined || e.id === id) ? e.error : undefined;
+    return this.errors.get(errorKey(action, id))?.error;
   }
 
-  #clearError(): void {
-    this.error = undefined;
+  #clearError(action: Action, id?: bigint): void {
+    this.errors.delete(errorKey(action, id));
   }
 
   // ------------------------------------------------------------------ wallet
@@ -364,7 +368,7 @@ export class ChatController implements ReactiveController {
     if (this.phase === 'connecting') return false;
     if (this.phase === 'ready' || this.phase === 'wrong-chain') return this.phase === 'ready';
     this.phase = 'connecting';
-    this.#clearError();
+    this.#clearError('connect');
     this.host.announce('Connecting to your wallet…', 'busy');
     this.host.requestUpdate();
     const generation = ++this.#generation;
@@ -477,7 +481,7 @@ export class ChatController implements ReactiveController {
   /** Asks the wallet to switch to (or add, then switch to) the element's chain. */
   async switchChain(): Promise<void> {
     if (this.busy) return;
-    this.#clearError();
+    this.#clearError('switch-chain');
     this.busy = { action: 'switch-chain', step: 'confirm' };
     this.host.announce(`Confirm the switch to ${this.chat.chain.name} in your wallet.`, 'busy');
     this.host.requestUpdate();
@@ -574,12 +578,14 @@ export class ChatController implements ReactiveController {
     if (!card || !this.account || this.phase !== 'ready') return;
     try {
       this.chainOffset = Number(await this.chat.latestTimestamp()) - Date.now() / 1000;
-      if (card.free) return;
-      if (this.role === 'creator') {
-        if (this.unlocked) await this.loadInbox();
-      } else {
-        await this.loadOutbox();
+      if (!card.free) {
+        if (this.role === 'creator') {
+          if (this.unlocked) await this.loadInbox();
+        } else {
+          await this.loadOutbox();
+        }
       }
+      this.#clearError('load');
     } catch (e) {
       this.#fail('load', e);
     }
@@ -618,7 +624,7 @@ export class ChatController implements ReactiveController {
 
   async #run<T>(action: Action, id: bigint | undefined, fn: () => Promise<T>): Promise<T | undefined> {
     if (this.busy) return undefined;
-    this.#clearError();
+    this.#clearError(action, id);
     this.busy = { action, id, step: 'confirm' };
     this.host.requestUpdate();
     try {
@@ -672,7 +678,7 @@ export class ChatController implements ReactiveController {
     if (!card || !this.canSend) return;
     const text = this.draft;
     const amountText = this.amount;
-    this.#clearError();
+    this.#clearError('send');
     this.sendStep = 'confirm';
     this.sendPrompt = undefined;
     this.lastSent = undefined;
@@ -712,7 +718,7 @@ export class ChatController implements ReactiveController {
 
   setReplyDraft(id: bigint, text: string): void {
     this.replyDrafts.set(idKey(id), text);
-    if (this.error?.action === 'reply' && this.error.id === id && this.error.error.code === 'MESSAGE_TOO_LONG') this.#clearError();
+    if (this.errorFor('reply', id)?.code === 'MESSAGE_TOO_LONG') this.#clearError('reply', id);
     this.host.requestUpdate();
   }
 

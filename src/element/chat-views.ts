@@ -59,7 +59,7 @@ export function renderConnected(host: ChatHost, c: ChatController, card: Card): 
   const notice = renderWalletNotice(host, c);
   if (notice !== nothing) return notice as TemplateResult;
   if (c.role === 'creator') return html`${account(c)}${renderCreator(host, c, card)}`;
-  return html`${account(c)}${renderComposer(host, c, card)}${renderOutbox(host, c, card)}`;
+  return html`${account(c)}${renderComposer(host, c, card)}${errorText(c, 'load')}${renderOutbox(host, c, card)}`;
 }
 
 // ---------------------------------------------------------------- visitor

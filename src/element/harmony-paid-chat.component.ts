@@ -100,7 +100,7 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
 export class HarmonyPaidChat extends LitElement {
   static override styles = styles;
   /** Version of this element, compared by the guarded `define`. */
-  static readonly version = '0.1.0';
+  static readonly version: string = '0.1.0';
 
   /** The creator's handle, like `@satoshi` (required). */
   @property() handle = '';
