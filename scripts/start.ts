@@ -1,24 +1,36 @@
 /**
- * `npm start`: the whole story on this machine. Starts anvil (Istanbul rules), deploys PaidChat,
- * seeds the demo, and prints what to open. Ctrl-C stops every child.
+ * `npm start`: the whole story on this machine, with no wallet extension, faucet or public network.
+ * Starts anvil (Istanbul rules), deploys PaidChat, seeds the demo (@satoshi with messages in every
+ * state), starts the notifier with a local SMTP sink, builds the widget if needed, serves demo/,
+ * and prints one URL. Ctrl-C stops every child.
  *
- *   npm start -- [--chain-port 8545] [--no-seed]
+ *   npm start -- [--port 8080] [--chain-port 8545] [--notifier-port 8787] [--smtp-port 2525] [--no-seed]
  */
 import { parseArgs } from 'node:util';
-import { formatEther } from 'viem';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPublicClient, formatEther, http } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { startAnvil, ANVIL_MNEMONIC, type Anvil } from './lib/anvil.js';
+import { startAnvil, ANVIL_MNEMONIC } from './lib/anvil.js';
 import { deployPaidChat } from './lib/deploy.js';
 import { seedDemo } from './lib/seed.js';
+import { ensureBuildAsync, ROOT } from './lib/build.js';
+import { startDemoServer } from './lib/demo-server.js';
 import { local } from '../src/sdk/chains.js';
 import { toOneAddress } from '../src/sdk/address.js';
+import { startTestSmtp } from '../test/support/smtp.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
+    port: { type: 'string', default: process.env.PORT ?? '8080' },
     'chain-port': { type: 'string', default: process.env.CHAIN_PORT ?? '8545' },
-    seed: { type: 'boolean', default: true },
-    'no-seed': { type: 'boolean' },
+    'notifier-port': { type: 'string', default: process.env.NOTIFIER_PORT ?? '8787' },
+    'smtp-port': { type: 'string', default: process.env.SMTP_PORT ?? '2525' },
+    'no-seed': { type: 'boolean', default: false },
+    'no-notifier': { type: 'boolean', default: false },
   },
 });
 
@@ -36,29 +48,106 @@ process.on('SIGTERM', () => void shutdown(0));
 
 try {
   const t0 = Date.now();
-  const anvil: Anvil = await startAnvil({ port: Number(values['chain-port']), chainId: local.id });
+  const step = (s: string) => console.log(`· ${s} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  // The rollup build (≈ 30 s when the sources changed) runs while the chain is set up.
+  const building = ensureBuildAsync();
+  building.catch(() => undefined);
+
+  const anvil = await startAnvil({ port: Number(values['chain-port']), chainId: local.id });
   stops.push(() => anvil.stop());
   const chain = { ...local, rpcUrls: { default: { http: [anvil.rpcUrl] } } };
   const accounts = Array.from({ length: 10 }, (_, i) => mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: i }));
-  const { address, blockNumber } = await deployPaidChat({ rpcUrl: anvil.rpcUrl, chain, account: accounts[0] });
-  console.log(`Local chain  ${anvil.rpcUrl}  (chain id ${local.id}, Istanbul rules, 100 gwei)`);
-  console.log(`PaidChat     ${address}  (block ${blockNumber})`);
-  if (values.seed && !values['no-seed']) {
-    const testClient = { increaseTime: async (s: number) => {
+  const { address: contract, blockNumber } = await deployPaidChat({ rpcUrl: anvil.rpcUrl, chain, account: accounts[0] });
+  step(`chain ${anvil.rpcUrl}, PaidChat ${contract}`);
+
+  let notifierUrl: string | undefined;
+  let mails: () => any[] = () => [];
+  if (!values['no-notifier']) {
+    const smtp = await startTestSmtp({ port: Number(values['smtp-port']) });
+    stops.push(() => smtp.close());
+    mails = () =>
+      smtp.received.map((m) => ({
+        from: m.envelopeFrom,
+        to: m.envelopeTo,
+        subject: m.subject,
+        date: new Date(m.acceptedAt).toISOString(),
+        text: m.text,
+        headers: Object.fromEntries(m.headers),
+      }));
+    const dataDir = mkdtempSync(join(tmpdir(), 'hpc-start-'));
+    stops.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    notifierUrl = `http://127.0.0.1:${values['notifier-port']}`;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import', 'tsx', join(ROOT, 'src/notifier/main.ts'),
+        '--chain', 'local',
+        '--rpc-url', anvil.rpcUrl,
+        '--contract', contract,
+        '--from-block', String(blockNumber),
+        '--smtp-url', `smtp://127.0.0.1:${smtp.port}?ignoreTLS=true`,
+        '--from', 'Paid Chat (local demo) <notify@localhost>',
+        '--db', join(dataDir, 'notifier.sqlite'),
+        '--port', String(values['notifier-port']),
+        '--page-url', `http://127.0.0.1:${values.port}/demo/?handle={handle}`,
+        '--allowed-origins', `http://127.0.0.1:${values.port},http://localhost:${values.port}`,
+        '--poll-interval', '500ms',
+        '--retry-base', '500ms',
+        '--log-level', 'warn',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    stops.push(
+      () =>
+        new Promise<void>((r) => {
+          if (child.exitCode !== null) return r();
+          child.once('exit', () => r());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+        }),
+    );
+    const up = (async () => {
+      for (let i = 0; i < 200; i++) {
+        if (child.exitCode !== null) throw new Error(`the notifier exited (${child.exitCode})`);
+        if (await fetch(`${notifierUrl}/v1/health`).then((r) => r.ok, () => false)) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('the notifier did not answer /v1/health within 20 s');
+    })();
+    let log = '';
+    child.stdout!.on('data', (d) => (log = (log + d).slice(-4000)));
+    child.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
+    await up.catch((e) => {
+      throw new Error(`${e.message}\n${log}`);
+    });
+    step(`notifier ${notifierUrl}, SMTP sink on port ${smtp.port}`);
+  }
+
+  if (!values['no-seed']) {
+    const increaseTime = async (s: number) => {
       for (const [method, params] of [['evm_increaseTime', [s]], ['evm_mine', []]] as const) {
         await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
       }
-    } };
-    const seeded = await seedDemo({ chain, rpcUrl: anvil.rpcUrl, contract: address, accounts, increaseTime: testClient.increaseTime });
-    console.log(`Seeded       @satoshi (10 ONE, 7 days): ${Object.entries(seeded.states).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    };
+    const seeded = await seedDemo({ chain, rpcUrl: anvil.rpcUrl, contract, accounts, increaseTime });
+    step(`seeded @satoshi (10 ONE, 7 days): ${Object.entries(seeded.states).map(([k, v]) => `${v} ${k}`).join(', ')}`);
   }
+
+  step(`widget ${(await building) === 'fresh' ? 'up to date' : 'built'} (cdn/)`);
+  const server = await startDemoServer({
+    port: Number(values.port),
+    config: { rpcUrl: anvil.rpcUrl, chainId: local.id, contract, notifierUrl },
+    mails,
+  });
+  stops.push(() => server.close());
+
   console.log('\nFunded dev accounts (anvil\'s well-known keys — local use only):');
-  const pub = await import('viem').then((v) => v.createPublicClient({ chain, transport: v.http(anvil.rpcUrl) }));
-  for (const [i, a] of accounts.slice(0, 5).entries()) {
-    const role = ['deployer / fee recipient', '@satoshi', '@satoshi-admirer', 'bob', 'carol'][i];
-    console.log(`  #${i} ${a.address}  ${toOneAddress(a.address)}  ${formatEther(await pub.getBalance({ address: a.address }))} ONE  ${role}`);
+  const pub = createPublicClient({ chain, transport: http(anvil.rpcUrl) });
+  const roles = ['deployer / fee recipient', '@satoshi', '@satoshi-admirer', 'bob', 'carol', 'dave'];
+  for (const [i, a] of accounts.slice(0, roles.length).entries()) {
+    console.log(`  #${i} ${a.address}  ${toOneAddress(a.address)}  ${formatEther(await pub.getBalance({ address: a.address }))} ONE  ${roles[i]}`);
   }
-  console.log(`\nReady in ${((Date.now() - t0) / 1000).toFixed(1)} s. Ctrl-C stops everything.`);
+  console.log(`\nReady in ${((Date.now() - t0) / 1000).toFixed(1)} s. Open:\n\n    ${server.url}/demo/\n\nCtrl-C stops everything.`);
 } catch (e) {
   console.error(e instanceof Error ? e.message : e);
   await shutdown(1);

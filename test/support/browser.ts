@@ -4,8 +4,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join, normalize, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { ensureChrome, CHROME_FLAGS } from '../../scripts/lib/chromium.js';
@@ -22,25 +20,7 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Runs the rollup build unless cdn/ is newer than every file in src/ and the config. */
-export function ensureBuild(force = false): void {
-  const out = join(ROOT, 'cdn/harmony-paid-chat.js');
-  const fresh =
-    !force &&
-    existsSync(out) &&
-    existsSync(join(ROOT, 'cdn/harmony-paid-chat.classic.js')) &&
-    statSync(out).mtimeMs > Math.max(newestMtime(join(ROOT, 'src')), statSync(join(ROOT, 'rollup.config.mjs')).mtimeMs);
-  if (!fresh) execFileSync('npx', ['rollup', '-c', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-}
+export { ensureBuild } from '../../scripts/lib/build.js';
 
 export interface PageServer {
   url: string;

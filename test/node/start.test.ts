@@ -1,0 +1,124 @@
+/**
+ * `npm start` on this checkout: comes up within a bounded time, the demo page renders the widget
+ * in Chromium with the seeded states visible (as a visitor and as @satoshi), and Ctrl-C stops
+ * every child. The screenshots it takes are the README's (docs/screenshots/) and a test artifact.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { Browser, Page } from 'puppeteer-core';
+import { freePort } from '../../scripts/lib/anvil.js';
+import { launchChromium, shadowText, waitShadow, ROOT } from '../support/browser.js';
+
+const START_BUDGET_MS = 120_000;
+let child: ChildProcess;
+let output = '';
+let url = '';
+let chainPort = 0;
+let browser: Browser;
+let startedInMs = 0;
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((r) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), r(true)));
+    s.once('error', () => r(false));
+  });
+
+before(async () => {
+  const [port, notifierPort, smtpPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  chainPort = await freePort();
+  const t0 = Date.now();
+  child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/start.ts', '--port', String(port), '--chain-port', String(chainPort), '--notifier-port', String(notifierPort), '--smtp-port', String(smtpPort)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start was not ready within ${START_BUDGET_MS / 1000} s:\n${output}`)), START_BUDGET_MS);
+    const check = () => {
+      const m = output.match(/Open:\s+(http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
+  });
+  startedInMs = Date.now() - t0;
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+});
+
+async function shot(page: Page, name: string, selector?: string) {
+  mkdirSync(`${ROOT}/docs/screenshots`, { recursive: true });
+  mkdirSync(`${ROOT}/test-artifacts`, { recursive: true });
+  // The demo's sticky dev-wallet bar would cover the element in an element screenshot.
+  await page.evaluate("document.querySelector('.dev-wallet')?.style.setProperty('position', 'static')");
+  const target = selector ? await page.$(selector) : page;
+  for (const dir of ['docs/screenshots', 'test-artifacts']) await target!.screenshot({ path: `${ROOT}/${dir}/${name}.png` as `${string}.png` });
+}
+
+test(`npm start is ready within ${START_BUDGET_MS / 1000} s and prints one URL`, () => {
+  assert.ok(startedInMs < START_BUDGET_MS);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/demo\/$/);
+  assert.match(output, /seeded @satoshi \(10 ONE, 7 days\): 2 waiting, 2 replied, 2 refundable, 1 refunded/);
+  console.log(`npm start ready in ${(startedInMs / 1000).toFixed(1)} s`);
+});
+
+test('the demo shows the widget; a visitor sees their seeded messages and sends one; @satoshi sees every state', async () => {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 480, height: 1100, deviceScaleFactor: 1 });
+  await page.goto(url);
+  assert.match(await shadowText(page, '[part~="price"]', /10 ONE/), /10 ONE/);
+  await page.evaluate(() => sessionStorage.setItem('hpc-demo-role', '3')); // bob
+  await page.reload();
+  await (await waitShadow(page, '[part~="connect-button"]')).click();
+  const outbox = await shadowText(page, '[part~="outbox"]', /Refundable|refundable/, 20_000);
+  assert.match(outbox, /Replied/);
+  assert.match(outbox, /refundable/i);
+  await shot(page, 'visitor', 'harmony-paid-chat');
+
+  await (await waitShadow(page, '[part~="input"]')).type('Hello from the start test — 140 bytes max ✨');
+  await (await waitShadow(page, '[part~="send-button"]:not([disabled])')).click();
+  await shadowText(page, '[part~="steps"]', /Sending|Confirm/, 10_000);
+  await shot(page, 'sending', 'harmony-paid-chat');
+  assert.match(await shadowText(page, '[part~="receipt"]', /Delivered/, 30_000), /Delivered to @satoshi/);
+  // Sending unlocked the visitor's key: their outbox now reads, the new message included.
+  const readable = await shadowText(page, '[part~="outbox"]', /Hello from the start test[\s\S]*Is this bold/, 20_000);
+  assert.match(readable, /Hello from the start test/);
+  assert.match(readable, /Plain text only\. OK!/, "@satoshi's reply, decrypted");
+  assert.doesNotMatch(readable, /Could not be read/);
+
+  // Act as @satoshi with the dev wallet switcher, unlock, read.
+  await page.select('.dev-wallet select', '1');
+  await (await waitShadow(page, '[part~="unlock-button"]', 20_000)).click();
+  const inbox = await shadowText(page, '[part~="inbox"]', /Hello from the start test/, 30_000);
+  for (const state of [/Waiting/, /Replied/, /Not answered in time/, /Refunded/]) assert.match(inbox, state);
+  assert.match(inbox, /<b>Is this bold\?<\/b> <script>alert\(1\)<\/script>/, 'markup in a message shows as text');
+  await page.setViewport({ width: 480, height: 1800, deviceScaleFactor: 1 });
+  await shot(page, 'creator-inbox', 'harmony-paid-chat');
+
+  const dark = await page.$$('harmony-paid-chat');
+  assert.equal(dark.length, 3);
+  await dark[1].screenshot({ path: `${ROOT}/docs/screenshots/dark.png` });
+  await page.close();
+});
+
+test('Ctrl-C stops every child: the chain port is free again', async () => {
+  assert.equal(await portOpen(chainPort), true);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGINT');
+  assert.equal(await exited, 0);
+  for (let i = 0; i < 50 && (await portOpen(chainPort)); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await portOpen(chainPort), false, 'anvil stopped');
+});
