@@ -129,7 +129,24 @@ export class ChatController implements ReactiveController {
   hostConnected(): void {
     this.#connected = true;
     this.#ticker = setInterval(() => this.#tick(), 30_000);
+    if (this.#provider && (this.phase === 'ready' || this.phase === 'wrong-chain')) {
+      // Back in the page (moved, or re-attached): listen again and catch up on what changed meanwhile.
+      this.#subscribe();
+      void this.#recheck();
+    }
     if (this.phase === 'ready') this.#startWatch();
+  }
+
+  async #recheck(): Promise<void> {
+    const seen = this.#walletEvents;
+    try {
+      const [account, chainId] = await Promise.all([this.chat.account(), this.chat.walletChainId()]);
+      if (seen !== this.#walletEvents) return; // the wallet told us something newer meanwhile
+      this.#onAccounts(account ? [account] : []);
+      this.#onChain(chainId);
+    } catch {
+      /* the wallet went away; the next action will say so */
+    }
   }
 
   /** Refreshes "time left"; reloads when a waiting message's deadline has passed (it became refundable). */
@@ -146,6 +163,7 @@ export class ChatController implements ReactiveController {
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     this.#stopWatch?.();
     this.#stopWatch = undefined;
+    this.#unsubscribe();
   }
 
   hostUpdate(): void {
@@ -426,14 +444,37 @@ export class ChatController implements ReactiveController {
     this.#via = choice.via;
     this.walletName = choice.name;
     this.chat.setWallet(this.#observed(choice.provider) as any);
-    choice.provider.on?.('accountsChanged', this.#onAccounts);
-    choice.provider.on?.('chainChanged', this.#onChain);
+    this.#subscribe();
+  }
+
+  #subscribed = false;
+
+  #subscribe(): void {
+    if (this.#subscribed || !this.#provider || !this.#connected) return;
+    this.#subscribed = true;
+    this.#provider.on?.('accountsChanged', this.#onAccountsChanged);
+    this.#provider.on?.('chainChanged', this.#onChainChanged);
   }
 
   #unsubscribe(): void {
-    this.#provider?.removeListener?.('accountsChanged', this.#onAccounts);
-    this.#provider?.removeListener?.('chainChanged', this.#onChain);
+    if (!this.#subscribed) return;
+    this.#subscribed = false;
+    this.#provider?.removeListener?.('accountsChanged', this.#onAccountsChanged);
+    this.#provider?.removeListener?.('chainChanged', this.#onChainChanged);
   }
+
+  /** Counts accountsChanged / chainChanged events, so that an older answer never overrides a newer event. */
+  #walletEvents = 0;
+
+  #onAccountsChanged = (accounts: unknown) => {
+    this.#walletEvents++;
+    this.#onAccounts(accounts);
+  };
+
+  #onChainChanged = (chainId: unknown) => {
+    this.#walletEvents++;
+    this.#onChain(chainId);
+  };
 
   #onAccounts = (accounts: unknown) => {
     const next = Array.isArray(accounts) ? (accounts[0] as Address | undefined) : undefined;

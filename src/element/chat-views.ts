@@ -116,7 +116,7 @@ function renderComposer(host: ChatHost, c: ChatController, card: Card): Template
   const amountProblem = c.amount.trim() === '' ? undefined : c.amountProblem();
   const sending = c.sendStep === 'confirm' || c.sendStep === 'sending';
   const describedBy = ['draft-counter', over ? 'draft-over' : '', c.errorFor('send') ? 'send-error' : ''].filter(Boolean).join(' ');
-  return html`<form part="composer" class="composer" aria-labelledby="composer-title" @submit=${(e: Event) => {
+  return html`<form part="composer" class="composer" novalidate aria-labelledby="composer-title" @submit=${(e: Event) => {
     e.preventDefault();
     void c.send();
   }}>
@@ -289,7 +289,7 @@ function renderInboxMessage(c: ChatController, m: ChatMessage, card: Card): Temp
           <p class="text">${m.reply}</p></div>`
       : nothing}
     ${m.status === 'waiting'
-      ? html`<form part="reply-box" class="reply-box" @submit=${(e: Event) => {
+      ? html`<form part="reply-box" class="reply-box" novalidate @submit=${(e: Event) => {
           e.preventDefault();
           if (!c.busy) void c.reply(m);
         }}>
@@ -322,7 +322,7 @@ function renderSettings(host: ChatHost, c: ChatController): TemplateResult {
   const emailBusy = c.busy?.action === 'email';
   return html`<details part="settings" class="settings" @toggle=${(e: Event) => (e.target as HTMLDetailsElement).open && c.openSettings()}>
     <summary>Settings</summary>
-    <form class="settings-form" @submit=${(e: Event) => {
+    <form class="settings-form" novalidate @submit=${(e: Event) => {
       e.preventDefault();
       void c.saveSettings();
     }}>
@@ -348,7 +348,7 @@ function renderSettings(host: ChatHost, c: ChatController): TemplateResult {
       ${errorText(c, 'settings')}
     </form>
     ${host.notifierUrl
-      ? html`<form class="settings-form" part="email-form" @submit=${(e: Event) => {
+      ? html`<form class="settings-form" part="email-form" novalidate @submit=${(e: Event) => {
           e.preventDefault();
           if (!c.busy) void c.subscribeEmail();
         }}>

@@ -363,6 +363,7 @@ export class HarmonyPaidChat extends LitElement {
       <form
         part="claim-form"
         class="claim"
+        novalidate
         @submit=${async (e: Event) => {
           e.preventDefault();
           if (busy || problems.price || problems.window) return;

@@ -37,7 +37,7 @@ export interface TestWalletOptions {
 }
 
 export class TestWallet {
-  readonly account: HDAccount;
+  account: HDAccount;
   readonly rpcUrl: string;
   readonly name: string;
   readonly uuid = crypto.randomUUID();
@@ -86,6 +86,12 @@ export class TestWallet {
     const reachedPromise = new Promise<void>((r) => (reached = r));
     this.#hold = { promise, release, reached, reachedPromise };
     return { reached: reachedPromise, release };
+  }
+
+  /** Pretends the user switched to another account in the wallet (emits accountsChanged). */
+  useAccount(index: number): void {
+    this.account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index });
+    if (this.authorized) this.#emit('accountsChanged', [this.address]);
   }
 
   /** Pretends the user switched the wallet to another network. */
