@@ -23,6 +23,7 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * small read path for the creator's card; wallet, chain and crypto code load on demand.
  *
  * @summary A paid, encrypted inbox for a Harmony handle, in one tag.
+ * @tagname harmony-paid-chat
  *
  * @fires {HarmonyConnectEvent} harmony-connect - A wallet was connected. `detail: { address, chainId, role }`.
  * @fires {HarmonyMessageSentEvent} harmony-message-sent - A paid message was delivered. `detail: { id, to, amount, txHash, explorerUrl }`.
@@ -167,7 +168,7 @@ export class HarmonyPaidChat extends LitElement {
       if ((e as Error)?.name === 'AbortError') return;
       const error = e instanceof PaidChatError ? e : new PaidChatError('RPC_UNAVAILABLE', String((e as Error)?.message ?? e));
       this.announce(error.message, 'error');
-      this.dispatchEvent(new HarmonyErrorEvent({ code: error.code, message: error.message, action: 'card', error }));
+      this._emitError('card', error);
     },
   });
 
@@ -205,6 +206,11 @@ export class HarmonyPaidChat extends LitElement {
     target?.focus();
   }
 
+  private _emitError(action: string, error: PaidChatError): void {
+    const event = new HarmonyErrorEvent({ code: error.code, message: error.message, action, error });
+    this.dispatchEvent(event); // documented by @fires above
+  }
+
   private _onRetry(info: RetryInfo): void {
     const s = Math.max(1, Math.round(info.delayMs / 1000));
     this.announce(`Can't reach the network, retrying in ${s} s… (attempt ${info.attempt + 1} of ${info.attempts})`, 'warn');
@@ -226,7 +232,7 @@ export class HarmonyPaidChat extends LitElement {
       this._chatModule = undefined;
       const error = new PaidChatError('RPC_UNAVAILABLE', "Couldn't load the wallet code. Check your connection and try again.", {}, { cause: e });
       this.announce(error.message, 'error');
-      this.dispatchEvent(new HarmonyErrorEvent({ code: error.code, message: error.message, action: 'connect', error }));
+      this._emitError('connect', error);
       return undefined;
     } finally {
       this._loadingChat = false;
