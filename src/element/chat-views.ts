@@ -178,10 +178,11 @@ function statusLine(c: ChatController, m: ChatMessage, card: Card, mine: boolean
   }
 }
 
-function messageText(m: ChatMessage, unlocked: boolean): TemplateResult {
+function messageText(m: ChatMessage): TemplateResult {
   if (m.text !== undefined) return html`<p part="message-text" class="text">${m.text}</p>`;
   if (m.error) return html`<p part="message-text" class="text error">${m.error.message}</p>`;
-  return html`<p part="message-text" class="text muted">${unlocked ? 'Could not be read.' : 'Encrypted — unlock to read.'}</p>`;
+  // Read while locked (the SDK sets either text or error once unlocked): a reload after unlocking fills it.
+  return html`<p part="message-text" class="text muted">Encrypted — unlock to read.</p>`;
 }
 
 function renderOutbox(_host: ChatHost, c: ChatController, card: Card): TemplateResult | typeof nothing {
@@ -200,14 +201,16 @@ function renderOutbox(_host: ChatHost, c: ChatController, card: Card): TemplateR
       ${c.outbox.map((m) => {
         const refunding = c.busy?.action === 'refund' && c.busy.id === m.id;
         return html`<li part="message" class=${`message ${m.status}`} id=${`message-${m.id}`} tabindex="-1">
-          ${messageText(m, c.unlocked)}
+          ${messageText(m)}
           <p part="message-meta" class="meta">${ones(m.amount)} · ${statusLine(c, m, card, true)}</p>
           ${m.status === 'replied'
             ? html`<div part="reply" class="reply">
                 <span class="muted small">${at(card.handle)} replied:</span>
                 ${m.reply !== undefined
                   ? html`<p class="text">${m.reply}</p>`
-                  : html`<p class="text muted">${c.unlocked ? 'The reply could not be read.' : 'Unlock to read the reply.'}</p>`}
+                  : m.error && m.text !== undefined
+                    ? html`<p class="text error">The reply could not be read. ${m.error.message}</p>`
+                    : html`<p class="text muted">Unlock to read the reply.</p>`}
               </div>`
             : nothing}
           ${m.status === 'refundable'
@@ -282,7 +285,7 @@ function renderInboxMessage(c: ChatController, m: ChatMessage, card: Card): Temp
           >`
         : nothing}
     </p>
-    ${messageText(m, true)}
+    ${messageText(m)}
     <p part="message-meta" class="meta">${ones(m.amount)} · ${statusLine(c, m, card, false)}</p>
     ${m.status === 'replied' && m.reply !== undefined
       ? html`<div part="reply" class="reply"><span class="muted small">You replied:</span>
