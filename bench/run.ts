@@ -2,12 +2,14 @@
 import { runGasBench } from './gas.js';
 import { runSdkBench } from './sdk.js';
 import { runBundleBench } from './bundle.js';
+import { runNotifierBench } from './notifier.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
   gas: runGasBench,
   sdk: runSdkBench,
   bundle: runBundleBench,
+  notifier: runNotifierBench,
 };
 for (const [name, run] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
