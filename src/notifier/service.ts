@@ -120,6 +120,9 @@ export async function startNotifier(cfg: NotifierConfig, opts: StartOptions = {}
   const url = `http://${urlHost(cfg.host)}:${port}`;
   if (!publicUrl) publicUrl = url;
   const publicHost = new URL(publicUrl).hostname;
+  if (!publicUrl.startsWith('https://') && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(publicHost)) {
+    log.warn('the public URL is not https: mail providers expect https List-Unsubscribe links (RFC 8058)', { publicUrl });
+  }
   const fromAddress = () => cfg.from ?? `Harmony Paid Chat <notifications@${/^[\d.]+$|:/.test(publicHost) ? 'localhost' : publicHost}>`;
   const mailer = new Mailer({ smtpUrl: cfg.smtpUrl, timeoutMs: cfg.smtpTimeoutMs, clientName: publicHost });
   mailerHolder.mailer = mailer;

@@ -45,6 +45,7 @@ export class Watcher {
   #timer?: ReturnType<typeof setTimeout>;
   #running?: Promise<void>;
   #wakeSleep?: () => void;
+  #warnedAhead = false;
   head?: bigint;
   chainTime?: bigint;
   lastTickAt?: number;
@@ -106,6 +107,10 @@ export class Watcher {
       cursor = this.#o.fromBlock !== undefined ? this.#o.fromBlock - 1n : head;
       store.setCursor(scope, cursor);
       log.info('starting cursor', { block: cursor });
+    }
+    if (cursor > head && !this.#warnedAhead) {
+      this.#warnedAhead = true;
+      log.warn('the cursor is ahead of the chain head: was the chain reset? (use a fresh --db for a new chain)', { cursor, head });
     }
     for (const [fromBlock, toBlock] of logWindows(cursor + 1n, head)) {
       if (this.#stopped) return;
