@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { getChainId } from 'viem/actions';
 import { getAddress, type Address } from 'viem';
 import { createPaidChat, type PaidChat } from '../sdk/client.js';
+import { isPaidChatError } from '../sdk/errors.js';
 import { Store, type OutboxRow } from './db.js';
 import { Watcher } from './watcher.js';
 import { Mailer, Sender } from './sender.js';
@@ -41,7 +42,15 @@ function urlHost(host: string): string {
 
 export async function startNotifier(cfg: NotifierConfig, opts: StartOptions = {}): Promise<RunningNotifier> {
   const log = opts.log ?? createLogger(cfg.logLevel);
-  const chat = createPaidChat({ chain: cfg.chain, rpcUrl: cfg.rpcUrl, contract: cfg.contract });
+  let chat: PaidChat;
+  try {
+    chat = createPaidChat({ chain: cfg.chain, rpcUrl: cfg.rpcUrl, contract: cfg.contract });
+  } catch (e) {
+    if (isPaidChatError(e, 'CONTRACT_NOT_FOUND')) {
+      throw new Error(`No PaidChat contract is known on chain "${cfg.chain}": pass --contract 0x… (or NOTIFIER_CONTRACT).`);
+    }
+    throw e;
+  }
   const chainId = chat.chain.id;
   const contract = getAddress(chat.contract) as Address;
   try {
