@@ -53,9 +53,19 @@ let exitHookInstalled = false;
 function installExitHook() {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
+  const killAll = () => {
     for (const p of running) p.kill('SIGKILL');
-  });
+  };
+  process.on('exit', killAll);
+  // A test runner stops a timed-out file with a signal, which skips 'exit' handlers: stop the
+  // nodes first. Where the program handles the signal itself (npm start), it stops them itself.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    if (process.listenerCount(signal) > 0) continue;
+    process.once(signal, () => {
+      killAll();
+      process.exit(128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGINT' ? 2 : 15));
+    });
+  }
 }
 
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
