@@ -9,7 +9,7 @@ export type ChainName = 'harmony' | 'harmony-testnet' | 'local';
 
 const ONE_CURRENCY = { name: 'ONE', symbol: 'ONE', decimals: 18 } as const;
 
-export const harmony = /*#__PURE__*/ defineChain({
+export const harmony: Chain = /*#__PURE__*/ defineChain({
   id: 1_666_600_000,
   name: 'Harmony Mainnet',
   nativeCurrency: ONE_CURRENCY,
@@ -18,7 +18,7 @@ export const harmony = /*#__PURE__*/ defineChain({
   contracts: { multicall3: { address: '0xcA11bde05977b3631167028862bE2a173976CA11', blockCreated: 24185753 } },
 });
 
-export const harmonyTestnet = /*#__PURE__*/ defineChain({
+export const harmonyTestnet: Chain = /*#__PURE__*/ defineChain({
   id: 1_666_700_000,
   name: 'Harmony Testnet',
   nativeCurrency: ONE_CURRENCY,
@@ -28,7 +28,7 @@ export const harmonyTestnet = /*#__PURE__*/ defineChain({
 });
 
 /** A local anvil node started by `npm start` (Istanbul rules, Harmony's gas price). */
-export const local = /*#__PURE__*/ defineChain({
+export const local: Chain = /*#__PURE__*/ defineChain({
   id: 31_337,
   name: 'Local (anvil)',
   nativeCurrency: ONE_CURRENCY,
