@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createWalletClient, http } from 'viem';
 import { createPaidChat } from '../src/sdk/index.js';
 import { startTestChain } from '../test/support/chain.js';
-import { TestWallet } from '../test/support/eip1193-wallet.js';
+import { TestWallet } from '../test/support/test-wallet.js';
 import { ROOT, ensureBuild, launchChromium, startPageServer, bridgeWallet, shadowText, waitShadow } from '../test/support/browser.js';
 import { report } from './lib.js';
 
@@ -83,7 +83,7 @@ export async function runBundleBench() {
     // Connect with the host's provider, then send.
     const p = await browser.newPage();
     const loaded = jsLoaded(p);
-    await bridgeWallet(p, new TestWallet(tc.accounts[2], tc.rpcUrl, tc.chain.id));
+    await bridgeWallet(p, new TestWallet({ index: 2, rpcUrl: tc.rpcUrl, chainId: tc.chain.id }));
     await p.goto(`${server.url}/widget.html`);
     await shadowText(p, '[part~="price"]', /ONE/);
     const beforeClick = new Set(loaded);

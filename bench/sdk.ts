@@ -8,7 +8,7 @@ import { createPaidChat } from '../src/sdk/index.js';
 import { deriveMessagingKey, keyDerivationMessage } from '../src/sdk/keys.js';
 import { sealEnvelope, openEnvelope, ENVELOPE_KIND_MESSAGE } from '../src/sdk/envelope.js';
 import { startTestChain, GAS_PRICE } from '../test/support/chain.js';
-import { TestWallet } from '../test/support/eip1193-wallet.js';
+import { TestWallet } from '../test/support/test-wallet.js';
 import { startRpcProxy } from '../test/support/rpc-proxy.js';
 import { report } from './lib.js';
 
@@ -19,7 +19,7 @@ export async function runSdkBench() {
   const tc = await startTestChain();
   const proxy = await startRpcProxy(tc.rpcUrl);
   try {
-    const wallet = (i: number) => new TestWallet(tc.accounts[i], tc.rpcUrl, tc.chain.id);
+    const wallet = (i: number) => Object.assign(new TestWallet({ index: i, rpcUrl: tc.rpcUrl, chainId: tc.chain.id }), { authorized: true });
     const creator = createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: wallet(1) as any });
     await creator.claimHandle({ handle: 'satoshi', price: '1' });
     // Senders: 4 accounts; the SDK seals each envelope, then raw transactions fill the inbox fast.

@@ -3,10 +3,8 @@
  * keys, so the demo works without a wallet extension: act as @satoshi or as an admirer. It hands
  * the same EIP-1193 provider to every <harmony-paid-chat> on the page (the `provider` property).
  */
-import { mnemonicToAccount } from 'viem/accounts';
-import { TestWallet } from '../test/support/eip1193-wallet.js';
+import { TestWallet } from '../test/support/test-wallet.js';
 
-const MNEMONIC = 'test test test test test test test test test test test junk';
 const ROLES = [
   { index: 1, label: '@satoshi (creator)' },
   { index: 2, label: '@satoshi-admirer' },
@@ -16,9 +14,8 @@ const ROLES = [
 ];
 
 const config = (await (await fetch('/demo-config.json')).json()) as { rpcUrl: string; chainId: number };
-const accounts = new Map(ROLES.map((r) => [r.index, mnemonicToAccount(MNEMONIC, { addressIndex: r.index })]));
 const stored = Number(sessionStorage.getItem('hpc-demo-role') ?? 2);
-const wallet = new TestWallet(accounts.get(stored) ?? accounts.get(2)!, config.rpcUrl, config.chainId);
+const wallet = new TestWallet({ index: ROLES.some((r) => r.index === stored) ? stored : 2, rpcUrl: config.rpcUrl, chainId: config.chainId, name: 'Local demo wallet' });
 
 for (const el of document.querySelectorAll('harmony-paid-chat')) (el as any).provider = wallet;
 
@@ -38,7 +35,7 @@ for (const r of ROLES) {
 select.addEventListener('change', () => {
   const i = Number(select.value);
   sessionStorage.setItem('hpc-demo-role', String(i));
-  wallet.setAccount(accounts.get(i)!);
+  wallet.useAccount(i);
 });
 label.append(select);
 bar.append(label);

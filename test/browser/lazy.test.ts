@@ -7,7 +7,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/element/harmony-paid-chat.js';
 import type { HarmonyPaidChat } from '../../src/element/harmony-paid-chat.component.js';
-import { TestWallet } from './support/test-wallet.js';
+import { TestWallet } from '../support/test-wallet.js';
 
 const LAZY = [/\/src\/element\/chat(-controller|-views)?\.ts/, /\/src\/sdk\/(client|keys|envelope|rpc|address)\.ts/, /__prebundled__\/ecies/, /\/src\/element\/wallet\.ts/];
 const ONBOARD = /__prebundled__\/onboard/;

@@ -14,7 +14,7 @@ import {
   type PaidChatErrorCode,
 } from '../../src/sdk/index.js';
 import { startTestChain, GAS_PRICE, type TestChain } from '../support/chain.js';
-import { TestWallet } from '../support/eip1193-wallet.js';
+import { TestWallet } from '../support/test-wallet.js';
 import { startRpcProxy, type RpcProxy } from '../support/rpc-proxy.js';
 import { freePort } from '../../scripts/lib/anvil.js';
 
@@ -34,9 +34,13 @@ async function rejects(p: Promise<unknown> | (() => unknown), code: PaidChatErro
   assert.fail(`expected ${code}, but it succeeded`);
 }
 
-/** A client for dev account i through an EIP-1193 wallet (as in a browser). */
-function clientFor(i: number, extra: Partial<Parameters<typeof createPaidChat>[0]> = {}): { chat: PaidChat; wallet: TestWallet } {
-  const wallet = new TestWallet(tc.accounts[i], tc.rpcUrl, tc.chain.id);
+/**
+ * A client for dev account i through an EIP-1193 wallet (as in a browser), already granted the
+ * account (as after "Connect"), unless `connected` is false.
+ */
+function clientFor(i: number, extra: Partial<Parameters<typeof createPaidChat>[0]> = {}, connected = true): { chat: PaidChat; wallet: TestWallet } {
+  const wallet = new TestWallet({ index: i, rpcUrl: tc.rpcUrl, chainId: tc.chain.id });
+  wallet.authorized = connected;
   const chat = createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: wallet as any, ...extra });
   return { chat, wallet };
 }
@@ -134,7 +138,7 @@ describe('the whole story', () => {
 
 describe('typed errors', () => {
   test('text limits are checked before any wallet prompt', async () => {
-    const { chat, wallet } = clientFor(4);
+    const { chat, wallet } = clientFor(4, {}, false);
     const e = await rejects(chat.send({ to: '@satoshi', text: 'x'.repeat(141) }), 'MESSAGE_TOO_LONG', /141 bytes/);
     assert.equal(e.details.bytes, 141);
     await rejects(chat.send({ to: '@satoshi', text: '😀'.repeat(35) + 'x' }), 'MESSAGE_TOO_LONG', /141/);
@@ -206,12 +210,11 @@ describe('typed errors', () => {
     const { chat, wallet } = clientFor(2);
     await chat.unlock();
     const count = await tc.publicClient.getTransactionCount({ address: tc.accounts[2].address });
-    wallet.rejectNext = 1;
+    wallet.rejectNext(1);
     await rejects(chat.send({ to: '@satoshi', text: 'maybe' }), 'USER_REJECTED', /declined/);
     assert.equal(await tc.publicClient.getTransactionCount({ address: tc.accounts[2].address }), count);
-    wallet.rejectNext = 1;
     const fresh = clientFor(5);
-    fresh.wallet.rejectNext = 1;
+    fresh.wallet.rejectNext(1);
     await rejects(fresh.chat.unlock(), 'USER_REJECTED');
   });
 

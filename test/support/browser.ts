@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { ensureChrome, CHROME_FLAGS } from '../../scripts/lib/chromium.js';
-import type { TestWallet } from './eip1193-wallet.js';
+import type { TestWallet } from './test-wallet.js';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 

@@ -9,7 +9,7 @@ import { paidChatAbi } from '../../../src/sdk/generated/paid-chat.js';
 import { createPaidChat, type PaidChat } from '../../../src/sdk/client.js';
 import '../../../src/element/harmony-paid-chat.js';
 import type { HarmonyPaidChat } from '../../../src/element/harmony-paid-chat.component.js';
-import { TestWallet } from './test-wallet.js';
+import { TestWallet } from '../../support/test-wallet.js';
 
 export interface ChainInfo {
   rpcUrl: string;

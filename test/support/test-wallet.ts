@@ -1,7 +1,8 @@
 /**
- * An EIP-1193 provider backed by one of anvil's dev keys — the only stand-in the browser tests use
- * for a wallet extension. It signs locally (personal_sign, legacy transactions) and sends raw
- * transactions to the real anvil node; reads are forwarded to the node like a wallet does.
+ * An EIP-1193 provider backed by one of anvil's dev keys — the only stand-in for a wallet
+ * extension, used by the browser tests, the Node SDK tests, the benches and the local demo. It
+ * signs locally (personal_sign, legacy transactions) and sends raw transactions to the real anvil
+ * node; reads are forwarded to the node like a wallet does. Runs in Node and in the browser.
  *
  * Switches: `chainId` (to pretend the wallet is on another network), `rejectNext()` (the next
  * prompt fails with 4001), `hold()` (the next transaction waits until released), and
