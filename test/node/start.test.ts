@@ -1,7 +1,8 @@
 /**
  * `npm start` on this checkout: comes up within a bounded time, the demo page renders the widget
  * in Chromium with the seeded states visible (as a visitor and as @satoshi), and Ctrl-C stops
- * every child. The screenshots it takes are the README's (docs/screenshots/) and a test artifact.
+ * every child. Its screenshots go to test-artifacts/; with UPDATE_SCREENSHOTS=1 (npm run
+ * screenshots) also to docs/screenshots/, the README's.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,13 +60,14 @@ after(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
 });
 
+const SHOT_DIRS = process.env.UPDATE_SCREENSHOTS === '1' ? ['test-artifacts', 'docs/screenshots'] : ['test-artifacts'];
+
 async function shot(page: Page, name: string, selector?: string) {
-  mkdirSync(`${ROOT}/docs/screenshots`, { recursive: true });
-  mkdirSync(`${ROOT}/test-artifacts`, { recursive: true });
+  for (const dir of SHOT_DIRS) mkdirSync(`${ROOT}/${dir}`, { recursive: true });
   // The demo's sticky dev-wallet bar would cover the element in an element screenshot.
   await page.evaluate("document.querySelector('.dev-wallet')?.style.setProperty('position', 'static')");
   const target = selector ? await page.$(selector) : page;
-  for (const dir of ['docs/screenshots', 'test-artifacts']) await target!.screenshot({ path: `${ROOT}/${dir}/${name}.png` as `${string}.png` });
+  for (const dir of SHOT_DIRS) await target!.screenshot({ path: `${ROOT}/${dir}/${name}.png` as `${string}.png` });
 }
 
 test(`npm start is ready within ${START_BUDGET_MS / 1000} s and prints one URL`, () => {
@@ -110,7 +112,7 @@ test('the demo shows the widget; a visitor sees their seeded messages and sends 
 
   const dark = await page.$$('harmony-paid-chat');
   assert.equal(dark.length, 3);
-  await dark[1].screenshot({ path: `${ROOT}/docs/screenshots/dark.png` });
+  for (const dir of SHOT_DIRS) await dark[1].screenshot({ path: `${ROOT}/${dir}/dark.png` });
   await page.close();
 });
 
