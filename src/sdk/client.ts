@@ -55,6 +55,7 @@ import {
   type MessagingKey,
 } from './keys.js';
 import { sealEnvelope, openEnvelope, ENVELOPE_KIND_MESSAGE, ENVELOPE_KIND_REPLY } from './envelope.js';
+import type { RawCardProfile } from './card.js';
 
 /** Harmony refuses gas prices below 100 gwei. */
 export const MIN_GAS_PRICE = 100_000_000_000n;
@@ -144,16 +145,8 @@ export type ChatEvent =
   | { type: 'reply'; id: bigint; sender: Address; recipient: Address; payout: bigint; fee: bigint; blockNumber: bigint; txHash: Hex }
   | { type: 'refund'; id: bigint; sender: Address; recipient: Address; amount: bigint; blockNumber: bigint; txHash: Hex };
 
-type RawProfile = {
-  account: Address;
-  handle: Hex;
-  price: bigint;
-  window: bigint;
-  keyX: Hex;
-  keyPrefix: number;
-  inboxCount: bigint;
-  lastOut: bigint;
-};
+/** The contract's `Profile` tuple, as viem decodes it. */
+type RawProfile = RawCardProfile;
 type RawMessage = {
   id: bigint;
   sender: Address;
