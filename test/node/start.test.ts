@@ -116,6 +116,51 @@ test('the demo shows the widget; a visitor sees their seeded messages and sends 
   await page.close();
 });
 
+test('"Email me about new messages": the widget signs a subscription, the notifier confirms by email, then mails a new paid message', async () => {
+  const base = url.replace(/\/demo\/$/, '');
+  const config = await (await fetch(`${base}/demo-config.json`)).json();
+  const page = await browser.newPage();
+  await page.setViewport({ width: 480, height: 1400 });
+  await page.evaluateOnNewDocument("sessionStorage.setItem('hpc-demo-role', '1')"); // @satoshi
+  await page.goto(url);
+  await (await waitShadow(page, '[part~="connect-button"]')).click();
+  await (await waitShadow(page, '[part~="settings"] summary', 20_000)).click();
+  await (await waitShadow(page, '[part~="email-input"]')).type('satoshi@example.com');
+  await (await waitShadow(page, '[part~="email-button"]')).click();
+  assert.match(await shadowText(page, '[part~="email-form"]', /Confirmation sent to satoshi@example.com/, 20_000), /Confirmation sent/);
+  await page.close();
+
+  const mailbox = async (pattern: RegExp) => {
+    for (let i = 0; i < 100; i++) {
+      const html = await (await fetch(`${base}/mailbox/`)).text();
+      const m = html.match(pattern);
+      if (m) return { html, match: m };
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.fail(`no mail matching ${pattern} in the local mailbox`);
+  };
+  const { match } = await mailbox(/http:\/\/127\.0\.0\.1:\d+\/v1\/confirm\?token=[A-Za-z0-9_-]+/);
+  const confirm = await fetch(match[0]);
+  assert.equal(confirm.status, 200);
+
+  // A paid message from carol (dev account 4), sent with the SDK straight to the local chain.
+  const { createWalletClient, http } = await import('viem');
+  const { mnemonicToAccount } = await import('viem/accounts');
+  const { createPaidChat } = await import('../../src/sdk/index.js');
+  const { local } = await import('../../src/sdk/chains.js');
+  const chain = { ...local, rpcUrls: { default: { http: [config.rpcUrl] } } };
+  const carol = createPaidChat({
+    chain,
+    contract: config.contract,
+    wallet: createWalletClient({ account: mnemonicToAccount('test test test test test test test test test test test junk', { addressIndex: 4 }), chain, transport: http(config.rpcUrl) }),
+  });
+  await carol.send({ to: '@satoshi', text: 'A secret question for satoshi', amount: '12' });
+  const { html } = await mailbox(/12 ONE/);
+  assert.match(html, /satoshi@example\.com/);
+  assert.doesNotMatch(html, /A secret question/, 'the email never carries the message text');
+  assert.match(html, /list-unsubscribe-post: List-Unsubscribe=One-Click/i);
+});
+
 test('Ctrl-C stops every child: the chain port is free again', async () => {
   assert.equal(await portOpen(chainPort), true);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
