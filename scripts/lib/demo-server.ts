@@ -95,6 +95,13 @@ export async function startDemoServer(opts: {
         }
       }
       const body = await readFile(file);
+      if (extname(file) === '.html') {
+        // The pages hold the snippet exactly as a creator writes it; only this run's local
+        // values (ports, contract) are filled in, escaped.
+        const html = body.toString('utf8').replace(/\{\{(\w+)\}\}/g, (_m, key: string) => escape(String(opts.config[key] ?? '')));
+        res.writeHead(200, { 'content-type': TYPES['.html'] }).end(html);
+        return;
+      }
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
