@@ -6,8 +6,6 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BaseError,
-  ContractFunctionRevertedError,
   decodeErrorResult,
   encodeFunctionData,
   getAddress,
@@ -21,6 +19,7 @@ import {
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 import { participantAbi, participantBytecode } from '../generated/test-contracts.js';
 import { GAS_PRICE, ONE, startTestChain, type TestChain } from '../support/chain.js';
+import { expectRevert } from '../support/revert.js';
 
 const chatErrors = paidChatAbi.filter((x) => x.type === 'error');
 /** Participant's ABI plus PaidChat's errors, so reverts bubbling up through it decode. */
@@ -47,21 +46,6 @@ let tc: TestChain;
 const addr = (i: number): Address => tc.accounts[i].address;
 const h = (s: string): Hex => stringToHex(s, { size: 32 });
 const balance = (a: Address) => tc.publicClient.getBalance({ address: a });
-
-async function expectRevert(p: Promise<unknown>, name: string, args?: readonly unknown[]) {
-  let error: unknown;
-  try {
-    await p;
-  } catch (e) {
-    error = e;
-  }
-  if (error === undefined) assert.fail(`expected revert ${name}, but it succeeded`);
-  if (!(error instanceof BaseError)) throw error;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (!(reverted instanceof ContractFunctionRevertedError)) assert.fail(`expected ${name}, got: ${error.shortMessage}`);
-  assert.equal(reverted.data?.errorName, name, `expected ${name}, got ${reverted.data?.errorName ?? reverted.shortMessage}`);
-  if (args) assert.deepStrictEqual(reverted.data?.args ?? [], args, `${name} args`);
-}
 
 /** A PaidChat write from an EOA. */
 async function chat(from: number, functionName: string, args: readonly unknown[], value?: bigint): Promise<TransactionReceipt> {

@@ -6,8 +6,6 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  BaseError,
-  ContractFunctionRevertedError,
   bytesToHex,
   parseEventLogs,
   stringToHex,
@@ -20,6 +18,7 @@ import {
 } from 'viem';
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 import { GAS_PRICE, ONE, startTestChain, type TestChain } from '../support/chain.js';
+import { expectRevert } from '../support/revert.js';
 
 // ---------------------------------------------------------------------------------------- helpers
 
@@ -53,24 +52,6 @@ const envelope = (n: number): Hex => (n === 0 ? '0x' : (('0x' + 'cd'.repeat(n)) 
 const idOf = (recipientNumber: number, index: number) => (BigInt(recipientNumber) << 32n) | BigInt(index);
 
 /** Asserts that `p` rejects with the custom error `name` (and `args`, when given). */
-async function expectRevert(p: Promise<unknown>, name: string, args?: readonly unknown[]) {
-  let error: unknown;
-  try {
-    await p;
-  } catch (e) {
-    error = e;
-  }
-  if (error === undefined) assert.fail(`expected revert ${name}, but it succeeded`);
-  if (!(error instanceof BaseError)) throw error;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (!(reverted instanceof ContractFunctionRevertedError)) {
-    assert.fail(`expected revert ${name}, got: ${error.shortMessage}`);
-  }
-  assert.equal(reverted.data?.errorName, name, `expected ${name}, got ${reverted.data?.errorName ?? reverted.shortMessage}`);
-  if (args) assert.deepStrictEqual(reverted.data?.args ?? [], args, `${name} args`);
-  return reverted;
-}
-
 async function write<F extends WriteName>(
   from: number,
   functionName: F,
