@@ -684,10 +684,15 @@ export class PaidChat {
     return { id: sent.args.id, txHash: res.txHash, blockNumber: res.blockNumber, explorerUrl: res.explorerUrl };
   }
 
+  /** The key, and whether it is registered on chain (a fresh unlock has just read that). */
   async #keyWithRegistration(): Promise<{ key: MessagingKey; registered: boolean }> {
-    const { key, address } = await this.#requireKey();
+    const address = await this.#requireAccount();
+    if (!this.#key || this.#keyAccount !== address) {
+      const { registered } = await this.unlock();
+      return { key: this.#key!, registered };
+    }
     const raw = await this.#rawProfile(address);
-    return { key, registered: raw.keyPrefix !== 0 };
+    return { key: this.#key, registered: raw.keyPrefix !== 0 };
   }
 
   /** Replies to a message (only its recipient, only before its deadline, once); releases the coins. */
