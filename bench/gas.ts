@@ -3,8 +3,7 @@
  * real envelopes. Writes bench/out/gas.json.
  */
 import { stringToHex, type Hex } from 'viem';
-import { paidChatAbi } from '../src/sdk/generated/paid-chat.js';
-import { startTestChain, GAS_PRICE, ONE } from '../test/support/chain.js';
+import { startTestChain, writePaidChat, ONE } from '../test/support/chain.js';
 import { report } from './lib.js';
 import { benchEnvelopes } from './envelopes.js';
 
@@ -13,22 +12,9 @@ const LOWER_BOUND_SEND = 56_800;
 export async function runGasBench() {
   const tc = await startTestChain();
   try {
-    const { contract, publicClient } = tc;
+    const { contract } = tc;
     const env = await benchEnvelopes(tc.chain.id, contract, tc.accounts[2].address, tc.accounts[1].address);
-    const tx = async (i: number, functionName: string, args: readonly unknown[], value = 0n) => {
-      const hash = await tc.wallet(i).writeContract({
-        address: contract,
-        abi: paidChatAbi,
-        functionName: functionName as any,
-        args: args as any,
-        value,
-        type: 'legacy',
-        gasPrice: GAS_PRICE,
-      } as any);
-      const r = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
-      if (r.status !== 'success') throw new Error(`${functionName} reverted`);
-      return r;
-    };
+    const tx = (i: number, functionName: string, args: readonly unknown[], value = 0n) => writePaidChat(tc, i, functionName, args, value);
     const key = (i: number): [Hex, number] => [stringToHex(`key-${i}`, { size: 32 }), 2];
     const week = 7 * 24 * 3600;
 

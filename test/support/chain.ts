@@ -21,6 +21,7 @@ import {
 import { mnemonicToAccount, type HDAccount } from 'viem/accounts';
 import { startAnvil, ANVIL_MNEMONIC, type Anvil, type AnvilOptions } from '../../scripts/lib/anvil.js';
 import { deployPaidChat, HARMONY_MIN_GAS_PRICE } from '../../scripts/lib/deploy.js';
+import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 
 export interface TestChain {
   anvil: Anvil;
@@ -106,3 +107,19 @@ export async function startTestChain(options: AnvilOptions = {}): Promise<TestCh
 }
 
 export const ONE = (n: string | number) => parseEther(String(n));
+
+/** Sends a PaidChat transaction from dev account `from` (legacy, 100 gwei) and waits for it; throws if it reverted. */
+export async function writePaidChat(tc: TestChain, from: number, functionName: string, args: readonly unknown[], value = 0n) {
+  const hash = await tc.wallet(from).writeContract({
+    address: tc.contract,
+    abi: paidChatAbi,
+    functionName: functionName as any,
+    args: args as any,
+    value,
+    type: 'legacy',
+    gasPrice: GAS_PRICE,
+  } as any);
+  const receipt = await tc.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+  if (receipt.status !== 'success') throw new Error(`${functionName} reverted (${hash})`);
+  return receipt;
+}

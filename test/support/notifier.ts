@@ -13,7 +13,7 @@ import { configWith, type NotifierConfig } from '../../src/notifier/config.js';
 import { startNotifier, type RunningNotifier, type StartOptions } from '../../src/notifier/service.js';
 import { createLogger } from '../../src/notifier/log.js';
 import { newNonce, subscriptionMessage, type NotifierInfo } from '../../src/notifier/protocol.js';
-import { GAS_PRICE, type TestChain } from './chain.js';
+import { writePaidChat, type TestChain } from './chain.js';
 import type { TestSmtp } from './smtp.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -21,20 +21,8 @@ export const SECRET_CONTENT = 'SECRET-CONTENT-do-not-mail-me';
 /** Envelope bytes that carry a recognisable plaintext: it must never appear in an email. */
 export const ENVELOPE: Hex = stringToHex(`${SECRET_CONTENT}-${'x'.repeat(40)}`);
 
-export async function tx(tc: TestChain, from: number, functionName: string, args: readonly unknown[], value = 0n) {
-  const hash = await tc.wallet(from).writeContract({
-    address: tc.contract,
-    abi: paidChatAbi,
-    functionName: functionName as any,
-    args: args as any,
-    value,
-    type: 'legacy',
-    gasPrice: GAS_PRICE,
-  } as any);
-  const receipt = await tc.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
-  if (receipt.status !== 'success') throw new Error(`${functionName} reverted (${hash})`);
-  return receipt;
-}
+/** A PaidChat transaction from dev account `from` (see test/support/chain.ts). */
+export const tx = writePaidChat;
 
 export const keyX = (i: number): Hex => stringToHex(`test-key-${i}`, { size: 32 });
 
