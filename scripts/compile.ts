@@ -16,7 +16,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const SOLC_SETTINGS = {
   evmVersion: 'istanbul',
-  optimizer: { enabled: true, runs: 10_000 },
+  optimizer: { enabled: true, runs: 1_000 },
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 } as const;
 
@@ -30,7 +30,7 @@ const targets: Target[] = [
   {
     sources: ['contracts/PaidChat.sol'],
     out: 'src/sdk/generated/paid-chat.ts',
-    header: 'The PaidChat contract (protocol version 1).',
+    header: 'The PaidChat contract (protocol version 2).',
   },
   {
     sources: readdirSync(join(root, 'contracts/test'))
