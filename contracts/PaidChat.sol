@@ -198,6 +198,7 @@ contract PaidChat {
         address recipient;
         bytes32 senderHandle;
         uint256 amount;
+        uint256 feeBps; // the fee this message pays on reply (fixed when it was sent)
         uint256 deadline;
         uint256 sentBlock; // block of MessageSent (ciphertext)
         uint256 replyBlock; // block of MessageReplied (reply ciphertext), 0 if none
@@ -619,6 +620,7 @@ contract PaidChat {
         v.recipient = _addressOf[uint32(id >> 32)];
         v.senderHandle = _handleOf[v.sender];
         v.amount = m.amount;
+        v.feeBps = _feeAt(m.sentBlock);
         v.deadline = m.deadline;
         v.sentBlock = m.sentBlock;
         if (m.replyBlock == 0) {
