@@ -590,6 +590,15 @@ contract PaidChat {
         p.handle = handle;
     }
 
+    /// @notice Profiles of several addresses in one call (e.g. the parties of many events).
+    function profilesOf(address[] calldata accounts) external view returns (Profile[] memory ps) {
+        if (accounts.length > MAX_PAGE) revert TooManyIds(accounts.length, MAX_PAGE);
+        ps = new Profile[](accounts.length);
+        for (uint256 i; i < accounts.length; ++i) {
+            ps[i] = profileOf(accounts[i]);
+        }
+    }
+
     /// @notice The sites (origins separated by spaces) where `account` opens its inbox.
     function sitesOf(address account) external view returns (bytes memory) {
         return _sites[account];

@@ -12,7 +12,11 @@
 import { getBlock, readContract } from 'viem/actions';
 import { getAddress, type Address, type Hex } from 'viem';
 import { bytes32ToHandle } from '../sdk/handles.js';
-import type { ChatEvent, PaidChat } from '../sdk/client.js';
+import type { ChatEvent as AnyChatEvent, PaidChat } from '../sdk/client.js';
+
+/** The events that mail someone (follow-ups and key changes are not mailed yet). */
+type ChatEvent = Extract<AnyChatEvent, { type: 'message' | 'reply' | 'refund' }>;
+const MAILED = new Set(['message', 'reply', 'refund']);
 import { logWindows, withRetry } from '../sdk/rpc.js';
 import { paidChatAbi } from '../sdk/generated/paid-chat.js';
 import { explorerTxUrl } from '../sdk/chains.js';
@@ -115,7 +119,7 @@ export class Watcher {
     for (const [fromBlock, toBlock] of logWindows(cursor + 1n, head)) {
       if (this.#stopped) return;
       const t0 = Date.now();
-      const events = await chat.events({ fromBlock, toBlock });
+      const events = (await chat.events({ fromBlock, toBlock })).filter((e): e is ChatEvent => MAILED.has(e.type));
       const t1 = Date.now();
       const ctx = await this.#context(events, now);
       const t2 = Date.now();

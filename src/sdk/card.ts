@@ -33,11 +33,11 @@ export const profileOfHandleAbiItem = {
         { internalType: 'address', name: 'account', type: 'address' },
         { internalType: 'bytes32', name: 'handle', type: 'bytes32' },
         { internalType: 'uint256', name: 'price', type: 'uint256' },
+        { internalType: 'uint256', name: 'followUpPrice', type: 'uint256' },
         { internalType: 'uint256', name: 'window', type: 'uint256' },
-        { internalType: 'bytes32', name: 'keyX', type: 'bytes32' },
-        { internalType: 'uint8', name: 'keyPrefix', type: 'uint8' },
+        { internalType: 'uint32', name: 'keyId', type: 'uint32' },
+        { internalType: 'bytes32', name: 'key', type: 'bytes32' },
         { internalType: 'uint256', name: 'inboxCount', type: 'uint256' },
-        { internalType: 'uint64', name: 'lastOut', type: 'uint64' },
       ],
       internalType: 'struct PaidChat.Profile',
       name: 'p',
@@ -65,11 +65,11 @@ export interface RawCardProfile {
   account: Address;
   handle: Hex;
   price: bigint;
+  followUpPrice: bigint;
   window: bigint;
-  keyX: Hex;
-  keyPrefix: number;
+  keyId: number;
+  key: Hex;
   inboxCount: bigint;
-  lastOut: bigint;
 }
 
 /** ABI-encodes the call `profileOfHandle(handle)`. */
@@ -89,18 +89,18 @@ export function decodeProfileOfHandle(data: string): RawCardProfile {
   const word = (i: number) => data.slice(2 + i * 64, 2 + (i + 1) * 64);
   const uint = (i: number) => BigInt(`0x${word(i)}`);
   const account = word(0);
-  if (!/^0{24}/.test(account) || !/^0{62}/.test(word(5)) || !/^0{48}/.test(word(7))) {
+  if (!/^0{24}/.test(account) || !/^0{56}/.test(word(5))) {
     throw new PaidChatError('CONTRACT_NOT_FOUND', 'The answer is not a PaidChat profile.', { data: data.slice(0, 80) });
   }
   return {
     account: `0x${account.slice(24).toLowerCase()}` as Address,
     handle: `0x${word(1).toLowerCase()}` as Hex,
     price: uint(2),
-    window: uint(3),
-    keyX: `0x${word(4).toLowerCase()}` as Hex,
-    keyPrefix: Number(uint(5)),
-    inboxCount: uint(6),
-    lastOut: uint(7),
+    followUpPrice: uint(3),
+    window: uint(4),
+    keyId: Number(uint(5)),
+    key: `0x${word(6).toLowerCase()}` as Hex,
+    inboxCount: uint(7),
   };
 }
 
@@ -140,9 +140,11 @@ export interface Card {
   free: boolean;
   /** Minimum amount in wei. */
   price: bigint;
+  /** Price of a follow-up in an answered conversation, in wei (0 = gas only). */
+  followUpPrice: bigint;
   /** Reply window in seconds. */
   window: number;
-  /** Whether the owner registered a messaging key (without one nobody can write to them). */
+  /** Whether the owner registered an inbox key (without one nobody can write to them). */
   hasKey: boolean;
   chainId: number;
   chainName: string;
@@ -191,8 +193,9 @@ export async function readCard(options: CardOptions): Promise<Card> {
     owner: p.account,
     free,
     price: p.price,
+    followUpPrice: p.followUpPrice,
     window: Number(p.window),
-    hasKey: p.keyPrefix === 2 || p.keyPrefix === 3,
+    hasKey: p.keyId > 0,
     chainId: chain.id,
     chainName: chain.name,
     contract,

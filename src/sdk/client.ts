@@ -1,125 +1,37 @@
 /**
- * The headless PaidChat client: profiles, handles, send / reply / refund, inbox and outbox pages
- * (decrypted and verified), and a watch for new events. Built on viem's small `createClient` and
- * single actions, so a browser bundle carries only what it uses.
+ * The headless PaidChat client: profiles, handles, keys, send / reply / refund, follow-ups, inbox
+ * and conversation pages (decrypted and verified), and a watch for new events. Built on viem's
+ * small `createClient` and single actions, so a browser bundle carries only what it uses.
+ *
+ * **Scope.** A client made with `scope: { handle, origin }` (as the element makes it) keeps and
+ * uses only what opens the conversations between the connected account and that handle: a
+ * conversation key with the handle's owner, and — when the account *is* the owner and `origin` is
+ * one of its sites — its inbox keys. It refuses everything else (`OUT_OF_SCOPE`,
+ * `SITE_NOT_ALLOWED`), so a page never comes to hold a key to another conversation.
  */
-import {
-  BaseError,
-  ContractFunctionRevertedError,
-  UserRejectedRequestError,
-  InsufficientFundsError,
-  createClient,
-  custom,
-  bytesToHex as toHex,
-  hexToBytes,
-  formatEther,
-  parseEther,
-  type Address,
-  type Chain,
-  type Client,
-  type EIP1193Provider,
-  type Hex,
-  type Transport,
-  type Log,
-} from 'viem';
-import {
-  estimateContractGas,
-  getBlockNumber,
-  getChainId,
-  getGasPrice,
-  getLogs,
-  readContract,
-  requestAddresses,
-  getAddresses,
-  signMessage,
-  waitForTransactionReceipt,
-  writeContract,
-  getBalance,
-  getBlock,
-} from 'viem/actions';
-import { getAbiItem, parseEventLogs, recoverMessageAddress } from 'viem/utils';
-import { paidChatAbi } from './generated/paid-chat.js';
-import { PaidChatError, type PaidChatErrorCode } from './errors.js';
-import { resolveChain, resolveContract, explorerTxUrl, type ChainName } from './chains.js';
-import { createReadClient, withRetry, logWindows, blockClusters, type RetryPolicy } from './rpc.js';
-import { normalizeHandle, handleToBytes32, bytes32ToHandle } from './handles.js';
+import { createClient, custom, bytesToHex, stringToHex, hexToString, type Address, type Chain, type Client, type EIP1193Provider, type Hex, type Transport } from 'viem';
+import { getAddresses, getBalance, getBlock, getChainId, requestAddresses, signMessage } from 'viem/actions';
+import { parseEventLogs } from 'viem/utils';
 import { parseAddress } from './address.js';
+import type { BackupEntryMeta } from './backup.js';
+import { resolveChain, resolveContract, type ChainName } from './chains.js';
+import { ENVELOPE_KIND, readEnvelopeHeader, sealEnvelope } from './envelope.js';
+import { PaidChatError } from './errors.js';
+import { paidChatAbi } from './generated/paid-chat.js';
+import { bytes32ToHandle, handleToBytes32, normalizeHandle } from './handles.js';
+import { parsePublicKey, type MessagingKey } from './keys.js';
+import { Keyring, type HeldKey, type RestoreReport } from './keyring.js';
+import { memoryKeyStore, type KeyStore } from './keystore.js';
+import { hasIndexedDb, indexedDbKeyStore } from './keystore-idb.js';
+import { hydrateMessages, logsAt, readConversation, readView, ZERO, type RawMessage, type ReadContext } from './pages.js';
+import { toPaidChatError } from './revert.js';
+import { createReadClient, withRetry, type RetryPolicy } from './rpc.js';
+import { formatSites, parseSites, siteAllowed } from './sites.js';
 import { encodeMessageText } from './text.js';
-import {
-  keyDerivationMessage,
-  deriveMessagingKey,
-  publicKeyFromChain,
-  assertKeyMatches,
-  exportMessagingKey,
-  importMessagingKey,
-  type MessagingKey,
-} from './keys.js';
-import { sealEnvelope, openEnvelope, ENVELOPE_KIND_MESSAGE, ENVELOPE_KIND_REPLY } from './envelope.js';
-import type { RawCardProfile } from './card.js';
-
-/** Harmony refuses gas prices below 100 gwei. */
-export const MIN_GAS_PRICE = 100_000_000_000n;
-/** eth_estimateGas has under-estimated on Harmony: add this margin (percent). */
-export const GAS_MARGIN_PERCENT = 25n;
-
-export type MessageStatus = 'waiting' | 'refundable' | 'replied' | 'refunded';
-const STATUS: Record<number, MessageStatus> = { 1: 'waiting', 2: 'refundable', 3: 'replied', 4: 'refunded' };
-
-export interface Profile {
-  address: Address;
-  /** Canonical handle without '@'; '' when the address holds none. */
-  handle: string;
-  price: bigint;
-  /** Reply window in seconds. */
-  window: number;
-  /** Compressed messaging public key, or undefined when none (or an invalid one) is registered. */
-  publicKey?: Uint8Array;
-  hasKey: boolean;
-  inboxCount: number;
-}
-
-export interface ChatMessage {
-  id: bigint;
-  sender: Address;
-  recipient: Address;
-  senderHandle: string;
-  recipientHandle: string;
-  /** Wei paid with the message (held while waiting). */
-  amount: bigint;
-  /** Unix seconds; replies are accepted strictly before it, refunds at or after it. */
-  deadline: bigint;
-  status: MessageStatus;
-  sentBlock: bigint;
-  replyBlock?: bigint;
-  txHash?: Hex;
-  replyTxHash?: Hex;
-  /** Decrypted text; undefined while locked or when it could not be decrypted (see `error`). */
-  text?: string;
-  /** The reply's decrypted text, when replied and readable. */
-  reply?: string;
-  /** True when the text was sealed by the key registered to `sender` for this very message. */
-  verified: boolean;
-  error?: PaidChatError;
-}
-
-export interface Page<T> {
-  items: T[];
-  /** Pass back to get the next (older) page; undefined when there is no more. */
-  nextCursor?: bigint;
-}
-
-export interface SendResult {
-  id: bigint;
-  txHash: Hex;
-  blockNumber: bigint;
-  explorerUrl?: string;
-}
-
-export interface TxResult {
-  txHash: Hex;
-  blockNumber: bigint;
-  explorerUrl?: string;
-}
+import { sendContractTx } from './transact.js';
+import type { ChatMessage, ConversationPage, KeyStatus, Page, Profile, SendResult, ThreadInfo, TxResult } from './types.js';
+import { checkWindow, formatOne, parseOne } from './units.js';
+import { readEvents, watchEvents, type WatchOptions } from './watch.js';
 
 export type WalletInput = EIP1193Provider | Client;
 
@@ -130,8 +42,12 @@ export interface PaidChatOptions {
   rpcUrl?: string;
   /** PaidChat contract address; the chain's default deployment otherwise. */
   contract?: Address;
-  /** An EIP-1193 provider (window.ethereum, web3-onboard) or a viem wallet client. */
+  /** An EIP-1193 provider (window.ethereum, web3-onboard, a Safe or WalletConnect session) or a viem wallet client. */
   wallet?: WalletInput;
+  /** Where keys are kept: IndexedDB of this origin in a browser, memory elsewhere (default). */
+  keyStore?: KeyStore;
+  /** What this client may hold keys for (see the module comment). */
+  scope?: { handle?: string; origin?: string };
   /** Advanced: a viem transport for reads (e.g. webSocket). */
   transport?: Transport;
   /** Retries of failed RPC reads, with backoff; `onRetry` lets a UI say so. */
@@ -140,153 +56,57 @@ export interface PaidChatOptions {
   fromBlock?: bigint;
 }
 
-export type ChatEvent =
-  | { type: 'message'; id: bigint; sender: Address; recipient: Address; amount: bigint; deadline: bigint; blockNumber: bigint; txHash: Hex }
-  | { type: 'reply'; id: bigint; sender: Address; recipient: Address; payout: bigint; fee: bigint; blockNumber: bigint; txHash: Hex }
-  | { type: 'refund'; id: bigint; sender: Address; recipient: Address; amount: bigint; blockNumber: bigint; txHash: Hex };
-
 /** The contract's `Profile` tuple, as viem decodes it. */
-type RawProfile = RawCardProfile;
-type RawMessage = {
-  id: bigint;
-  sender: Address;
-  recipient: Address;
-  amount: bigint;
-  deadline: bigint;
-  sentBlock: bigint;
-  replyBlock: bigint;
-  status: number;
-};
-
-const ZERO = '0x0000000000000000000000000000000000000000';
-const EVENTS = ['MessageSent', 'MessageReplied', 'MessageRefunded'] as const;
-
-const REVERT_CODES: Record<string, PaidChatErrorCode> = {
-  HandleInvalid: 'HANDLE_INVALID',
-  HandleTaken: 'HANDLE_TAKEN',
-  AlreadyHasHandle: 'ALREADY_HAS_HANDLE',
-  NoHandle: 'HANDLE_NOT_FOUND',
-  WindowOutOfRange: 'WINDOW_OUT_OF_RANGE',
-  KeyInvalid: 'KEY_INVALID',
-  NoMessagingKey: 'KEY_MISSING',
-  SelfMessage: 'SELF_MESSAGE',
-  PriceTooLow: 'PRICE_TOO_LOW',
-  WindowTooLong: 'WINDOW_TOO_LONG',
-  EnvelopeSize: 'ENVELOPE_INVALID',
-  AmountTooLarge: 'AMOUNT_INVALID',
-  UnknownMessage: 'MESSAGE_NOT_FOUND',
-  NotRecipient: 'NOT_RECIPIENT',
-  ReplyWindowClosed: 'REPLY_WINDOW_CLOSED',
-  NotYetRefundable: 'NOT_YET_REFUNDABLE',
-  NothingToRefund: 'NOT_YET_REFUNDABLE',
-  AlreadySettled: 'ALREADY_SETTLED',
-  NothingToWithdraw: 'NOTHING_TO_WITHDRAW',
-};
-
-/** Amount in ONE as a decimal string ("10", "0.5"). */
-export function formatOne(wei: bigint): string {
-  return formatEther(wei);
-}
-
-/** Parses an amount given as wei (bigint) or ONE (decimal string/number). */
-export function parseOne(amount: bigint | string | number): bigint {
-  if (typeof amount === 'bigint') {
-    if (amount < 0n) throw new PaidChatError('AMOUNT_INVALID', 'An amount cannot be negative.', { amount });
-    return amount;
-  }
-  const s = String(amount).trim();
-  if (!/^\d+(\.\d{1,18})?$/.test(s)) {
-    throw new PaidChatError('AMOUNT_INVALID', `"${s}" is not an amount of ONE. Use digits with up to 18 decimals, like 10 or 0.5.`, { amount: s });
-  }
-  return parseEther(s);
-}
-
-function describeWindow(seconds: number | bigint): string {
-  const s = Number(seconds);
-  if (s % 86_400 === 0) return `${s / 86_400} day${s === 86_400 ? '' : 's'}`;
-  if (s % 3_600 === 0) return `${s / 3_600} hour${s === 3_600 ? '' : 's'}`;
-  return `${s} seconds`;
-}
-
-function revertMessage(name: string, args: readonly unknown[]): string {
-  const a = args as any[];
-  switch (name) {
-    case 'PriceTooLow':
-      return `The price is ${formatOne(a[0])} ONE; ${formatOne(a[1])} ONE is too little. Send at least ${formatOne(a[0])} ONE.`;
-    case 'HandleTaken':
-      return `@${bytes32ToHandle(a[0])} is already taken. Choose another handle.`;
-    case 'HandleInvalid':
-      return 'That handle is not valid: use 3–32 characters a-z, 0-9, _ or -, starting with a letter or digit.';
-    case 'AlreadyHasHandle':
-      return `This wallet already holds @${bytes32ToHandle(a[1])}. Release it first, or use another wallet.`;
-    case 'NoHandle':
-      return 'That account holds no handle (it may have been released). Check the handle and try again.';
-    case 'WindowOutOfRange':
-      return `The reply window must be between ${describeWindow(a[1])} and ${describeWindow(a[2])}.`;
-    case 'SelfMessage':
-      return 'You cannot send a paid message to yourself.';
-    case 'WindowTooLong':
-      return `The creator's reply window changed to ${describeWindow(a[0])}. Reload and check the terms before sending.`;
-    case 'ReplyWindowClosed':
-      return `The reply window closed at ${new Date(Number(a[1]) * 1000).toISOString()}; the sender can now take a refund.`;
-    case 'NotYetRefundable':
-      return `Not refundable yet: the creator can reply until ${new Date(Number(a[1]) * 1000).toISOString()}.`;
-    case 'NothingToRefund':
-      return 'None of these messages is refundable now.';
-    case 'AlreadySettled':
-      return `Message ${a[0]} is already ${Number(a[1]) === 3 ? 'replied to' : 'refunded'}.`;
-    case 'NotRecipient':
-      return 'Only the recipient of this message can reply to it. Connect the wallet that owns the handle.';
-    case 'UnknownMessage':
-      return `There is no message ${a[0]}.`;
-    case 'NoMessagingKey':
-      return 'This account has no messaging key yet. Unlock once to create it.';
-    case 'KeyInvalid':
-      return 'The messaging key is not valid.';
-    case 'NothingToWithdraw':
-      return 'There is nothing to withdraw.';
-    default:
-      return `The contract refused: ${name}.`;
-  }
-}
-
-/** Turns any error from viem, a wallet or the contract into a PaidChatError. */
-export function toPaidChatError(e: unknown): PaidChatError {
-  if (e instanceof PaidChatError) return e;
-  if (e instanceof BaseError) {
-    const reverted = e.walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
-    if (reverted?.data?.errorName) {
-      const name = reverted.data.errorName;
-      const args = reverted.data.args ?? [];
-      return new PaidChatError(REVERT_CODES[name] ?? 'TRANSACTION_FAILED', revertMessage(name, args), { revert: name, args }, { cause: e });
-    }
-    if (e.walk((x) => x instanceof UserRejectedRequestError || (x as any)?.code === 4001)) {
-      return new PaidChatError('USER_REJECTED', 'You declined in your wallet. Nothing was sent; try again when ready.', {}, { cause: e });
-    }
-    if (e.walk((x) => x instanceof InsufficientFundsError)) {
-      return new PaidChatError('INSUFFICIENT_FUNDS', 'Your wallet does not hold enough ONE for the amount plus gas.', {}, { cause: e });
-    }
-  }
-  if ((e as any)?.code === 4001) {
-    return new PaidChatError('USER_REJECTED', 'You declined in your wallet. Nothing was sent; try again when ready.', {}, { cause: e });
-  }
-  const msg = e instanceof BaseError ? e.shortMessage : e instanceof Error ? e.message : String(e);
-  return new PaidChatError('TRANSACTION_FAILED', `The transaction failed: ${msg}`, {}, { cause: e });
+interface RawProfile {
+  account: Address;
+  handle: Hex;
+  price: bigint;
+  followUpPrice: bigint;
+  window: bigint;
+  keyId: number;
+  key: Hex;
+  inboxCount: bigint;
 }
 
 function isClient(w: WalletInput): w is Client {
   return typeof (w as Client).extend === 'function' && 'transport' in (w as Client);
 }
 
+const same = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+
+function toProfile(raw: RawProfile, address: Address): Profile {
+  let publicKey: Uint8Array | undefined;
+  if (raw.keyId > 0) {
+    try {
+      publicKey = parsePublicKey(raw.key);
+    } catch {
+      publicKey = undefined;
+    }
+  }
+  return {
+    address,
+    handle: bytes32ToHandle(raw.handle),
+    price: raw.price,
+    followUpPrice: raw.followUpPrice,
+    window: Number(raw.window),
+    keyId: raw.keyId,
+    publicKey,
+    hasKey: publicKey !== undefined,
+    inboxCount: Number(raw.inboxCount),
+  };
+}
+
 export class PaidChat {
   readonly chain: Chain;
   readonly contract: Address;
   readonly reader: Client<Transport, Chain>;
-  #wallet?: Client;
-  #key?: MessagingKey;
-  #keyAccount?: Address;
-  #retry: RetryPolicy;
   readonly fromBlock: bigint;
+  /** The handle (canonical, without '@') and origin this client is limited to, if any. */
+  readonly scope: { handle?: string; origin?: string };
+  #wallet?: Client;
+  #retry: RetryPolicy;
+  #store: KeyStore;
+  #rings = new Map<string, Keyring>();
 
   constructor(options: PaidChatOptions = {}) {
     this.chain = resolveChain(options.chain, options.rpcUrl);
@@ -294,15 +114,23 @@ export class PaidChat {
     this.reader = createReadClient(this.chain, options.transport);
     this.#retry = options.retry ?? {};
     this.fromBlock = options.fromBlock ?? 0n;
+    this.#store = options.keyStore ?? (hasIndexedDb() ? indexedDbKeyStore() : memoryKeyStore());
+    this.scope = Object.freeze({
+      ...(options.scope?.handle ? { handle: normalizeHandle(options.scope.handle) } : {}),
+      ...(options.scope?.origin ? { origin: options.scope.origin } : {}),
+    });
     if (options.wallet) this.setWallet(options.wallet);
+  }
+
+  get #ctx(): ReadContext {
+    return { chain: this.chain, contract: this.contract, reader: this.reader, retry: this.#retry };
   }
 
   // ---------------------------------------------------------------- wallet
 
-  /** Use another wallet (an EIP-1193 provider or a viem wallet client); forgets the unlocked key. */
+  /** Use another wallet (an EIP-1193 provider or a viem wallet client), or none. */
   setWallet(wallet: WalletInput | undefined): void {
     this.#wallet = wallet === undefined ? undefined : isClient(wallet) ? wallet : createClient({ transport: custom(wallet) });
-    this.lock();
   }
 
   get hasWallet(): boolean {
@@ -310,9 +138,7 @@ export class PaidChat {
   }
 
   #requireWallet(): Client {
-    if (!this.#wallet) {
-      throw new PaidChatError('NO_WALLET', 'Connect a wallet first.');
-    }
+    if (!this.#wallet) throw new PaidChatError('NO_WALLET', 'Connect a wallet first.');
     return this.#wallet;
   }
 
@@ -361,11 +187,10 @@ export class PaidChat {
   async assertChain(): Promise<void> {
     const actual = await this.walletChainId();
     if (actual !== this.chain.id) {
-      throw new PaidChatError(
-        'WRONG_CHAIN',
-        `Your wallet is on chain ${actual}; switch it to ${this.chain.name} (chain ${this.chain.id}).`,
-        { expected: this.chain.id, actual },
-      );
+      throw new PaidChatError('WRONG_CHAIN', `Your wallet is on chain ${actual}; switch it to ${this.chain.name} (chain ${this.chain.id}).`, {
+        expected: this.chain.id,
+        actual,
+      });
     }
   }
 
@@ -398,8 +223,8 @@ export class PaidChat {
   }
 
   /**
-   * Asks the wallet to sign a plain-text message (EIP-191) as the connected account; used for
-   * sign-in style requests such as the notifier's email subscription.
+   * Asks the wallet to sign a plain-text message (EIP-191) as the connected account. Used only for
+   * sign-in requests such as the notifier's subscription; no key is ever derived from a signature.
    */
   async signText(message: string): Promise<{ address: Address; signature: Hex }> {
     const w = this.#requireWallet();
@@ -412,128 +237,30 @@ export class PaidChat {
     }
   }
 
-  // ---------------------------------------------------------------- messaging key
-
-  get unlocked(): boolean {
-    return this.#key !== undefined;
-  }
-
-  /** Forgets the messaging key held in memory. */
-  lock(): void {
-    this.#key = undefined;
-    this.#keyAccount = undefined;
-  }
-
-  /**
-   * Derives the messaging key from one wallet signature (once per session) and checks it against
-   * the key registered on chain. KEY_MISMATCH means this wallet signed differently than when the
-   * key was registered; nothing is overwritten.
-   */
-  async unlock(): Promise<{ address: Address; registered: boolean }> {
-    const address = await this.#requireAccount();
-    if (this.#key && this.#keyAccount === address) {
-      return { address, registered: (await this.getProfileByAddress(address)).hasKey };
-    }
+  async #send(functionName: string, args: readonly unknown[], value = 0n) {
+    const wallet = this.#requireWallet();
+    const account = await this.#requireAccount();
     await this.assertChain();
-    const message = keyDerivationMessage({ chainId: this.chain.id, contract: this.contract, account: address });
-    let signature: Hex;
-    try {
-      signature = await signMessage(this.#requireWallet() as any, { account: (this.#wallet!.account ?? address) as any, message });
-    } catch (e) {
-      throw toPaidChatError(e);
-    }
-    // A key must come from this account's own deterministic ECDSA signature: a signature by
-    // another account, or a smart-contract wallet's (EIP-1271), cannot derive one.
-    let signer: Address | undefined;
-    try {
-      signer = await recoverMessageAddress({ message, signature });
-    } catch {
-      signer = undefined;
-    }
-    if (signer?.toLowerCase() !== address.toLowerCase()) {
-      throw new PaidChatError(
-        'KEY_INVALID',
-        'The wallet did not sign with this account\'s own key (a smart-contract wallet cannot derive a messaging key). Use a wallet with a regular account key.',
-        { address, signer },
-      );
-    }
-    const key = deriveMessagingKey(signature);
-    const raw = await this.#rawProfile(address);
-    if (raw.keyPrefix !== 0) assertKeyMatches(key, raw.keyX, raw.keyPrefix);
-    this.#key = key;
-    this.#keyAccount = address;
-    return { address, registered: raw.keyPrefix !== 0 };
-  }
-
-  /** The unlocked key as a backup string. Keep it secret: it reads every message. */
-  exportKey(): string {
-    if (!this.#key) throw new PaidChatError('LOCKED', 'Unlock first, then export the key.');
-    return exportMessagingKey(this.#key);
-  }
-
-  /** Unlocks with a backup string instead of a signature; it must match the registered key. */
-  async importKey(backup: string): Promise<void> {
-    const address = await this.#requireAccount();
-    const key = importMessagingKey(backup);
-    const raw = await this.#rawProfile(address);
-    if (raw.keyPrefix !== 0) assertKeyMatches(key, raw.keyX, raw.keyPrefix);
-    this.#key = key;
-    this.#keyAccount = address;
-  }
-
-  async #requireKey(): Promise<{ key: MessagingKey; address: Address }> {
-    const address = await this.#requireAccount();
-    if (!this.#key || this.#keyAccount !== address) await this.unlock();
-    return { key: this.#key!, address };
+    return sendContractTx({ chain: this.chain, contract: this.contract, reader: this.reader, retry: this.#retry, wallet, account }, functionName, args, value);
   }
 
   // ---------------------------------------------------------------- reads
 
-  async #read<T>(functionName: string, args: readonly unknown[]): Promise<T> {
-    return withRetry(
-      () => readContract(this.reader, { address: this.contract, abi: paidChatAbi, functionName: functionName as any, args: args as any }) as Promise<T>,
-      this.#retry,
-      `the ${this.chain.name} RPC`,
-    );
-  }
-
-  async #rawProfile(address: Address): Promise<RawProfile> {
-    return this.#read<RawProfile>('profileOf', [address]);
-  }
-
-  #profile(raw: RawProfile, address: Address): Profile {
-    let publicKey: Uint8Array | undefined;
-    if (raw.keyPrefix !== 0) {
-      try {
-        publicKey = publicKeyFromChain(raw.keyX, raw.keyPrefix);
-      } catch {
-        publicKey = undefined; // garbage registered by someone: treat as no usable key
-      }
-    }
-    return {
-      address,
-      handle: bytes32ToHandle(raw.handle),
-      price: raw.price,
-      window: Number(raw.window),
-      publicKey,
-      hasKey: publicKey !== undefined,
-      inboxCount: Number(raw.inboxCount),
-    };
+  #read<T>(functionName: string, args: readonly unknown[]): Promise<T> {
+    return readView<T>(this.#ctx, functionName, args);
   }
 
   async getProfileByAddress(address: Address | string): Promise<Profile> {
     const a = parseAddress(address);
-    return this.#profile(await this.#rawProfile(a), a);
+    return toProfile(await this.#read<RawProfile>('profileOf', [a]), a);
   }
 
   /** The profile of a handle's owner; HANDLE_NOT_FOUND when nobody holds it. */
   async getProfileByHandle(handle: string): Promise<Profile> {
     const h = normalizeHandle(handle);
     const raw = await this.#read<RawProfile>('profileOfHandle', [handleToBytes32(h)]);
-    if (raw.account === ZERO) {
-      throw new PaidChatError('HANDLE_NOT_FOUND', `Nobody holds @${h} yet.`, { handle: h });
-    }
-    return this.#profile(raw, raw.account);
+    if (raw.account === ZERO) throw new PaidChatError('HANDLE_NOT_FOUND', `Nobody holds @${h} yet.`, { handle: h });
+    return toProfile(raw, raw.account);
   }
 
   /** A profile by handle ('@satoshi', 'satoshi') or address ('0x…', 'one1…'). */
@@ -544,10 +271,16 @@ export class PaidChat {
 
   /** Whether a handle is free to claim (validates it first). */
   async isHandleAvailable(handle: string): Promise<boolean> {
-    const h = normalizeHandle(handle);
-    return (await this.#read<Address>('ownerOf', [handleToBytes32(h)])) === ZERO;
+    return (await this.#read<Address>('ownerOf', [handleToBytes32(normalizeHandle(handle))])) === ZERO;
   }
 
+  /** The sites (origins) where `address` opens its inbox. */
+  async sitesOf(address: Address | string): Promise<string[]> {
+    const raw = await this.#read<Hex>('sitesOf', [parseAddress(address)]);
+    return parseSites(raw === '0x' ? '' : hexToString(raw));
+  }
+
+  /** The fee (basis points) a message sent now pays on reply. */
   async feeBps(): Promise<number> {
     return Number(await this.#read<bigint>('feeBps', []));
   }
@@ -564,196 +297,383 @@ export class PaidChat {
     return (await withRetry(() => getBlock(this.reader), this.#retry)).timestamp;
   }
 
-  // ---------------------------------------------------------------- writes
+  // ---------------------------------------------------------------- scope and keys
 
-  async #write(functionName: string, args: readonly unknown[], value = 0n): Promise<TxResult & { logs: Log[] }> {
-    const wallet = this.#requireWallet();
-    const account = await this.#requireAccount();
-    await this.assertChain();
-    const request = { address: this.contract, abi: paidChatAbi, functionName: functionName as any, args: args as any, value, account } as const;
-    let gas: bigint;
-    let gasPrice: bigint;
-    try {
-      // Estimating through the read RPC surfaces the contract's own error before any wallet prompt.
-      [gas, gasPrice] = await Promise.all([
-        withRetry(() => estimateContractGas(this.reader, request as any), this.#retry),
-        withRetry(() => getGasPrice(this.reader), this.#retry),
-      ]);
-    } catch (e) {
-      throw toPaidChatError(e);
+  async #ring(account?: Address): Promise<Keyring> {
+    const a = account ?? (await this.#requireAccount());
+    const id = a.toLowerCase();
+    let ring = this.#rings.get(id);
+    if (!ring) {
+      ring = new Keyring(this.#store, { chainId: this.chain.id, contract: this.contract, account: a });
+      this.#rings.set(id, ring);
     }
-    if (gasPrice < MIN_GAS_PRICE) gasPrice = MIN_GAS_PRICE;
-    gas = (gas * (100n + GAS_MARGIN_PERCENT)) / 100n;
-    let txHash: Hex;
-    try {
-      txHash = await writeContract(wallet as any, {
-        ...request,
-        account: (wallet.account ?? account) as any,
-        chain: this.chain,
-        gas,
-        gasPrice,
-        type: 'legacy',
-      } as any);
-    } catch (e) {
-      throw toPaidChatError(e);
+    return ring;
+  }
+
+  /** The owner of the scope's handle (undefined without a scope handle). */
+  async #scopeOwner(): Promise<Address | undefined> {
+    if (!this.scope.handle) return undefined;
+    return (await this.getProfileByHandle(this.scope.handle)).address;
+  }
+
+  /** @throws PaidChatError `OUT_OF_SCOPE` unless a conversation with `peer` is in this client's scope. */
+  async #checkPeer(peer: Address): Promise<void> {
+    const owner = await this.#scopeOwner();
+    if (owner && !same(owner, peer)) {
+      throw new PaidChatError(
+        'OUT_OF_SCOPE',
+        `This page is for @${this.scope.handle}; it does not keep keys for conversations with anyone else. Write to them on a page that embeds their handle.`,
+        { handle: this.scope.handle, peer },
+      );
     }
-    const receipt = await withRetry(() => waitForTransactionReceipt(this.reader, { hash: txHash }), this.#retry);
-    if (receipt.status !== 'success') {
-      throw new PaidChatError('TRANSACTION_FAILED', `The transaction ${txHash} was reverted on chain.`, { txHash });
-    }
-    return { txHash, blockNumber: receipt.blockNumber, explorerUrl: explorerTxUrl(this.chain, txHash), logs: receipt.logs };
   }
 
   /**
-   * Claims a handle with a price (ONE as a decimal string, or wei as bigint; may be 0) and a reply
-   * window in seconds (default 7 days). Registers the messaging key in the same transaction.
+   * Whether the inbox of `account` may be opened here: it must own the scope's handle, and the
+   * page's origin must be one of its sites.
    */
-  async claimHandle(opts: { handle: string; price: bigint | string | number; window?: number }): Promise<TxResult> {
+  async #inboxAllowed(account: Address): Promise<{ ok: true; sites: string[] } | { ok: false; error: PaidChatError; sites: string[] }> {
+    const owner = await this.#scopeOwner();
+    const sites = this.scope.origin ? await this.sitesOf(account) : [];
+    if (owner && !same(owner, account)) {
+      return {
+        ok: false,
+        sites,
+        error: new PaidChatError('NOT_HANDLE_OWNER', `This page is for @${this.scope.handle}, which this wallet does not own; its inbox cannot be opened here.`, {
+          handle: this.scope.handle,
+        }),
+      };
+    }
+    if (this.scope.origin && !siteAllowed(sites, this.scope.origin)) {
+      return {
+        ok: false,
+        sites,
+        error: new PaidChatError(
+          'SITE_NOT_ALLOWED',
+          sites.length
+            ? `Your inbox opens only on your own sites (${sites.join(', ')}). This page (${this.scope.origin}) is not one of them: open your inbox there, or add this site from one of them.`
+            : `Your profile lists no site where your inbox may be opened. Add ${this.scope.origin} in your settings first.`,
+          { origin: this.scope.origin, sites },
+        ),
+      };
+    }
+    return { ok: true, sites };
+  }
+
+  async #requireInbox(account: Address): Promise<void> {
+    const allowed = await this.#inboxAllowed(account);
+    if (!allowed.ok) throw allowed.error;
+  }
+
+  /** Which backup entries this page may restore or export. */
+  async #entryFilter(account: Address): Promise<(m: BackupEntryMeta) => boolean> {
+    const owner = await this.#scopeOwner();
+    const inbox = (await this.#inboxAllowed(account)).ok;
+    return (m) => (m.kind === 'inbox' ? inbox : !owner || same(m.peer, owner));
+  }
+
+  /** What the connected account holds here, and what it may do on this page. */
+  async keyStatus(): Promise<KeyStatus> {
+    const account = await this.#requireAccount();
+    const ring = await this.#ring(account);
+    const [owner, me, heldKeys, backup] = await Promise.all([this.#scopeOwner(), this.getProfileByAddress(account), ring.held(), ring.backupStatus()]);
+    const creator = owner ? same(owner, account) : me.handle !== '';
+    const status: KeyStatus = { account, role: creator ? 'creator' : 'visitor', backup };
+    if (creator) {
+      await this.#reconcilePending(ring, account);
+      const fresh = await ring.held();
+      const allowed = await this.#inboxAllowed(account);
+      const ids = fresh.filter((k) => k.kind === 'inbox' && k.keyId !== undefined).map((k) => k.keyId!);
+      status.inbox = {
+        currentKeyId: me.keyId,
+        heldKeyIds: ids.sort((a, b) => a - b),
+        holdsCurrent: ids.includes(me.keyId),
+        pending: fresh.filter((k) => k.kind === 'inbox' && k.keyId === undefined),
+        sites: allowed.sites,
+        siteAllowed: allowed.ok,
+      };
+      status.backup = await ring.backupStatus();
+    } else if (owner) {
+      status.conversation = { peer: owner, held: heldKeys.filter((k) => k.kind === 'conversation' && same(k.peer, owner)).length };
+    }
+    return status;
+  }
+
+  /** Inbox keys made here whose registering transaction went through although the page did not see it. */
+  async #reconcilePending(ring: Keyring, account: Address): Promise<void> {
+    const pending = await ring.pendingInboxKeys();
+    if (pending.length === 0) return;
+    const [keys, firstId] = await this.#read<[readonly Hex[], number]>('inboxKeysOf', [account]);
+    for (const p of pending) {
+      const i = keys.findIndex((k) => k.toLowerCase() === p.publicKey);
+      if (i >= 0) await ring.confirmInboxKey(p.publicKey, firstId + i);
+    }
+  }
+
+  /** Every key held here for the connected account (public parts only). */
+  async heldKeys(): Promise<HeldKey[]> {
+    return (await this.#ring()).held();
+  }
+
+  /** Sets (or, with `current`, changes) the backup passphrase; every key is sealed to it and kept non-extractable. */
+  async setBackupPassphrase(passphrase: string, opts: { current?: string; cost?: { N?: number } } = {}): Promise<void> {
+    await (await this.#ring()).setBackupPassphrase(passphrase, opts);
+  }
+
+  /** A backup file (JSON text) of the keys this page may hold. */
+  async exportBackup(): Promise<string> {
+    const account = await this.#requireAccount();
+    return (await this.#ring(account)).exportBackup(await this.#entryFilter(account));
+  }
+
+  /**
+   * Checks a backup file before asking for its passphrase: what it holds for this account, and what
+   * this page may restore from it. A file for another conversation or another account is refused here,
+   * so its passphrase is never typed into the wrong page.
+   *
+   * @throws PaidChatError `BACKUP_INVALID`, or `OUT_OF_SCOPE` when nothing in it may be restored here.
+   */
+  async inspectBackup(text: string): Promise<{ entries: BackupEntryMeta[]; restorable: BackupEntryMeta[] }> {
+    const account = await this.#requireAccount();
+    const ring = await this.#ring(account);
+    const entries = ring.inspectBackup(text);
+    const filter = await this.#entryFilter(account);
+    const restorable = entries.filter((m) => same(m.account, account) && m.chainId === this.chain.id && same(m.contract, this.contract) && filter(m));
+    if (restorable.length === 0) {
+      const mine = entries.filter((m) => same(m.account, account));
+      const what = mine.length === 0
+        ? `This backup belongs to another account (${entries[0]!.account}). Connect that wallet to restore it.`
+        : mine.every((m) => m.chainId !== this.chain.id || !same(m.contract, this.contract))
+          ? 'This backup is for another network or contract.'
+          : mine.some((m) => m.kind === 'inbox')
+            ? 'This backup holds your inbox keys, which open only on your own sites as the handle owner. Restore it there.'
+            : `This backup is for other conversations; this page keeps only your conversation with @${this.scope.handle}.`;
+      throw new PaidChatError('OUT_OF_SCOPE', what, { entries: entries.length });
+    }
+    return { entries, restorable };
+  }
+
+  /** Restores what this page may hold from a backup file. */
+  async restoreBackup(text: string, passphrase: string): Promise<RestoreReport> {
+    const account = await this.#requireAccount();
+    await this.inspectBackup(text);
+    return (await this.#ring(account)).restoreBackup(text, passphrase, await this.#entryFilter(account));
+  }
+
+  /** Forgets every key of the connected account on this device ("sign out of this site"). */
+  async forgetKeys(): Promise<void> {
+    await (await this.#ring()).forget();
+  }
+
+  /**
+   * Makes a new inbox key and registers it on chain as the current one. Messages sealed to older
+   * keys stay readable wherever those keys are kept.
+   */
+  async rotateInboxKey(): Promise<TxResult & { keyId: number }> {
+    const account = await this.#requireAccount();
+    const me = await this.getProfileByAddress(account);
+    if (!me.handle && this.scope.handle) throw new PaidChatError('NOT_HANDLE_OWNER', 'This wallet holds no handle; only a creator has an inbox key.');
+    await this.#requireInbox(account);
+    const ring = await this.#ring(account);
+    const key = await ring.createInboxKey();
+    const res = await this.#registerKey(ring, key, () => this.#send('addInboxKey', [key.publicKeyHex]));
+    return res;
+  }
+
+  /** Runs the transaction that registers `key`; records its id, or forgets the key if nothing was sent. */
+  async #registerKey<T extends TxResult & { logs: any[] }>(ring: Keyring, key: MessagingKey, tx: () => Promise<T>): Promise<Omit<T, 'logs'> & { keyId: number }> {
+    let res: T;
+    try {
+      res = await tx();
+    } catch (e) {
+      const error = toPaidChatError(e);
+      // Nothing reached the chain: the key is of no use. (After an RPC failure the transaction may
+      // have gone through; the key stays pending and is matched against the chain on the next visit.)
+      if (error.code !== 'RPC_UNAVAILABLE') await ring.deleteKey(key.publicKeyHex);
+      throw error;
+    }
+    const [added] = parseEventLogs({ abi: paidChatAbi, eventName: 'InboxKeyAdded', logs: res.logs });
+    if (!added) throw new PaidChatError('TRANSACTION_FAILED', `No InboxKeyAdded event in ${res.txHash}.`);
+    await ring.confirmInboxKey(key.publicKeyHex, Number(added.args.keyId));
+    const { logs: _, ...rest } = res;
+    return { ...rest, keyId: Number(added.args.keyId) };
+  }
+
+  // ---------------------------------------------------------------- profile writes
+
+  /**
+   * Claims a handle with a price (ONE as a decimal string, or wei as bigint; may be 0), a reply
+   * window in seconds (default 7 days) and the sites where the inbox opens (default: this page's
+   * origin). Makes and registers the inbox key in the same transaction.
+   */
+  async claimHandle(opts: { handle: string; price: bigint | string | number; window?: number; sites?: string[] }): Promise<TxResult & { keyId: number }> {
     const handle = normalizeHandle(opts.handle);
     const price = parseOne(opts.price);
     const window = opts.window ?? 0;
     checkWindow(window);
-    const address = await this.#requireAccount();
+    const sites = formatSites([...(opts.sites ?? []), ...(this.scope.origin ? [this.scope.origin] : [])]);
+    if (this.scope.handle && this.scope.handle !== handle) {
+      throw new PaidChatError('OUT_OF_SCOPE', `This page is for @${this.scope.handle}; claim @${handle} on its own page.`, { handle });
+    }
+    const account = await this.#requireAccount();
     const owner = await this.#read<Address>('ownerOf', [handleToBytes32(handle)]);
-    if (owner !== ZERO) {
-      throw new PaidChatError('HANDLE_TAKEN', `@${handle} is already taken. Choose another handle.`, { handle, owner });
-    }
-    const me = await this.getProfileByAddress(address);
-    if (me.handle) {
-      throw new PaidChatError('ALREADY_HAS_HANDLE', `This wallet already holds @${me.handle}. Release it first, or use another wallet.`, { handle: me.handle });
-    }
-    const { key } = await this.#requireKey();
-    return this.#write('claimHandle', [handleToBytes32(handle), price, window, key.keyX, key.keyPrefix]);
+    if (owner !== ZERO) throw new PaidChatError('HANDLE_TAKEN', `@${handle} is already taken. Choose another handle.`, { handle, owner });
+    const me = await this.getProfileByAddress(account);
+    if (me.handle) throw new PaidChatError('ALREADY_HAS_HANDLE', `This wallet already holds @${me.handle}. Release it first, or use another wallet.`, { handle: me.handle });
+    const ring = await this.#ring(account);
+    const key = await ring.createInboxKey();
+    return this.#registerKey(ring, key, () => this.#send('claimHandle', [handleToBytes32(handle), price, window, key.publicKeyHex, stringToHex(sites)]));
   }
 
-  /** Changes price and/or window of the connected account's handle. */
-  async updateProfile(opts: { price?: bigint | string | number; window?: number }): Promise<TxResult> {
-    const address = await this.#requireAccount();
-    const me = await this.getProfileByAddress(address);
+  /** Changes price, reply window and/or follow-up price of the connected account's handle. */
+  async updateProfile(opts: { price?: bigint | string | number; window?: number; followUpPrice?: bigint | string | number }): Promise<TxResult> {
+    const me = await this.getProfileByAddress(await this.#requireAccount());
     if (!me.handle) throw new PaidChatError('NO_HANDLE', 'This wallet holds no handle. Claim one first.');
     const price = opts.price === undefined ? me.price : parseOne(opts.price);
+    const followUpPrice = opts.followUpPrice === undefined ? me.followUpPrice : parseOne(opts.followUpPrice);
     const window = opts.window ?? me.window;
     checkWindow(window);
-    return this.#write('updateProfile', [price, window]);
+    return this.#send('updateProfile', [price, window, followUpPrice]);
+  }
+
+  /** Sets the sites (origins) where the connected account's inbox may be opened. */
+  async setSites(sites: string[]): Promise<TxResult> {
+    return this.#send('setSites', [stringToHex(formatSites(sites))]);
   }
 
   async releaseHandle(): Promise<TxResult> {
-    return this.#write('releaseHandle', []);
+    return this.#send('releaseHandle', []);
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /** The newest conversation key with `peer` held here, or a new one (kept before it is used). */
+  async #conversationKey(ring: Keyring, peer: Address): Promise<MessagingKey> {
+    const held = await ring.conversationKeys(peer);
+    return held[held.length - 1] ?? (await ring.createConversationKey(peer));
   }
 
   /**
-   * Sends an encrypted message with `amount` (default: the recipient's price). The text is
-   * checked (≤ 140 bytes of UTF-8) before any wallet prompt. A first-time sender's messaging key
-   * is registered in the same transaction.
+   * Sends an encrypted message with `amount` (default: the recipient's price). The text is checked
+   * (≤ 140 bytes of UTF-8) before any wallet prompt; no signature is asked for.
    */
   async send(opts: { to: string; text: string; amount?: bigint | string | number }): Promise<SendResult> {
-    encodeMessageText(opts.text); // MESSAGE_EMPTY / MESSAGE_TOO_LONG before anything else
-    const recipient = await this.getProfile(opts.to);
-    if (!recipient.handle) {
-      throw new PaidChatError('HANDLE_NOT_FOUND', `${opts.to} holds no handle, so it cannot receive paid messages.`, { to: opts.to });
-    }
-    if (!recipient.publicKey) {
-      throw new PaidChatError('KEY_INVALID', `@${recipient.handle} has no usable messaging key, so a message could not be read. Nothing was sent.`);
-    }
+    encodeMessageText(opts.text);
+    let recipient = await this.getProfile(opts.to);
+    if (!recipient.handle) throw new PaidChatError('HANDLE_NOT_FOUND', `${opts.to} holds no handle, so it cannot receive paid messages.`, { to: opts.to });
+    if (!recipient.publicKey) throw new PaidChatError('KEY_MISSING', `@${recipient.handle} has no usable inbox key, so a message could not be read. Nothing was sent.`);
+    await this.#checkPeer(recipient.address);
     const amount = opts.amount === undefined ? recipient.price : parseOne(opts.amount);
     if (amount < recipient.price) {
-      throw new PaidChatError(
-        'PRICE_TOO_LOW',
-        `@${recipient.handle} asks at least ${formatOne(recipient.price)} ONE; ${formatOne(amount)} ONE is too little.`,
-        { required: recipient.price, sent: amount },
-      );
+      throw new PaidChatError('PRICE_TOO_LOW', `@${recipient.handle} asks at least ${formatOne(recipient.price)} ONE; ${formatOne(amount)} ONE is too little.`, {
+        required: recipient.price,
+        sent: amount,
+      });
     }
-    const address = await this.#requireAccount();
-    if (address.toLowerCase() === recipient.address.toLowerCase()) {
-      throw new PaidChatError('SELF_MESSAGE', 'You cannot send a paid message to yourself.');
+    const account = await this.#requireAccount();
+    if (same(account, recipient.address)) throw new PaidChatError('SELF_MESSAGE', 'You cannot send a paid message to yourself.');
+    const key = await this.#conversationKey(await this.#ring(account), recipient.address);
+    const seal = (p: Profile) =>
+      sealEnvelope({
+        kind: ENVELOPE_KIND.message,
+        text: opts.text,
+        authorKey: key,
+        readerPublicKey: p.publicKey!,
+        keyId: p.keyId,
+        context: { chainId: this.chain.id, contract: this.contract, author: account, reader: p.address },
+      });
+    let res;
+    try {
+      res = await this.#send('sendMessage', [recipient.address, BigInt(recipient.window), bytesToHex(await seal(recipient))], amount);
+    } catch (e) {
+      if ((e as PaidChatError).code !== 'KEY_STALE') throw e;
+      // The creator replaced their key between our read and the estimate: seal to the new one.
+      recipient = await this.getProfileByAddress(recipient.address);
+      res = await this.#send('sendMessage', [recipient.address, BigInt(recipient.window), bytesToHex(await seal(recipient))], amount);
     }
-    const { key, registered } = await this.#keyWithRegistration();
-    const envelope = sealEnvelope({
-      kind: ENVELOPE_KIND_MESSAGE,
-      text: opts.text,
-      authorKey: key,
-      readerPublicKey: recipient.publicKey,
-      context: { chainId: this.chain.id, contract: this.contract, author: address, reader: recipient.address },
-    });
-    const envHex = toHex(envelope);
-    const res = registered
-      ? await this.#write('sendMessage', [recipient.address, BigInt(recipient.window), envHex], amount)
-      : await this.#write('registerKeyAndSend', [key.keyX, key.keyPrefix, recipient.address, BigInt(recipient.window), envHex], amount);
     const [sent] = parseEventLogs({ abi: paidChatAbi, eventName: 'MessageSent', logs: res.logs });
     if (!sent) throw new PaidChatError('TRANSACTION_FAILED', `No MessageSent event in ${res.txHash}.`);
-    return { id: sent.args.id, txHash: res.txHash, blockNumber: res.blockNumber, explorerUrl: res.explorerUrl };
+    return { id: sent.args.id, thread: Number(sent.args.thread), txHash: res.txHash, blockNumber: res.blockNumber, explorerUrl: res.explorerUrl };
   }
 
-  /** The key, and whether it is registered on chain (a fresh unlock has just read that). */
-  async #keyWithRegistration(): Promise<{ key: MessagingKey; registered: boolean }> {
-    const address = await this.#requireAccount();
-    if (!this.#key || this.#keyAccount !== address) {
-      const { registered } = await this.unlock();
-      return { key: this.#key!, registered };
+  /** The inbox key to write with: the current one if held here, else the newest held. */
+  async #authorInboxKey(ring: Keyring, account: Address): Promise<{ key: MessagingKey; keyId: number }> {
+    const me = await this.getProfileByAddress(account);
+    for (let id = me.keyId; id > 0; id--) {
+      const key = await ring.inboxKey(id);
+      if (key) return { key, keyId: id };
     }
-    const raw = await this.#rawProfile(address);
-    return { key: this.#key, registered: raw.keyPrefix !== 0 };
+    throw new PaidChatError(
+      'KEY_NOT_HELD',
+      'This browser holds none of your inbox keys. Restore your key backup, or register a new inbox key (messages sealed to the old one stay unreadable here).',
+      { currentKeyId: me.keyId },
+    );
+  }
+
+  /** The visitor's conversation key that a message of theirs carries. */
+  async #visitorKeyOf(id: bigint, sentBlock: bigint): Promise<Uint8Array> {
+    const logs = await logsAt(this.#ctx, [sentBlock], false);
+    const sent = logs.find((l) => l.eventName === 'MessageSent' && l.args.id === id);
+    if (!sent) throw new PaidChatError('ENVELOPE_INVALID', 'The message ciphertext was not found at the block the contract points to.', { reason: 'missing', id });
+    return readEnvelopeHeader(sent.args.envelope).conversationKey;
   }
 
   /** Replies to a message (only its recipient, only before its deadline, once); releases the coins. */
   async reply(opts: { id: bigint; text: string }): Promise<TxResult> {
     encodeMessageText(opts.text);
     const m = await this.#rawMessage(opts.id);
-    const address = await this.#requireAccount();
-    if (m.recipient.toLowerCase() !== address.toLowerCase()) {
+    const account = await this.#requireAccount();
+    if (!same(m.recipient, account)) {
       throw new PaidChatError('NOT_RECIPIENT', 'Only the recipient of this message can reply to it. Connect the wallet that owns the handle.', { id: opts.id });
     }
     this.#assertOpen(m, 'reply');
-    const senderProfile = await this.getProfileByAddress(m.sender);
-    if (!senderProfile.publicKey) {
-      throw new PaidChatError('KEY_INVALID', 'The sender has no usable messaging key; a reply could not be read by them.');
-    }
-    const { key } = await this.#requireKey();
-    const envelope = sealEnvelope({
-      kind: ENVELOPE_KIND_REPLY,
+    await this.#requireInbox(account);
+    const { key, keyId } = await this.#authorInboxKey(await this.#ring(account), account);
+    const visitorKey = await this.#visitorKeyOf(m.id, m.sentBlock);
+    const envelope = await sealEnvelope({
+      kind: ENVELOPE_KIND.reply,
       text: opts.text,
       authorKey: key,
-      readerPublicKey: senderProfile.publicKey,
-      context: { chainId: this.chain.id, contract: this.contract, author: address, reader: m.sender, refId: opts.id },
+      readerPublicKey: visitorKey,
+      keyId,
+      context: { chainId: this.chain.id, contract: this.contract, author: account, reader: m.sender, ref: opts.id },
     });
-    return this.#write('reply', [opts.id, toHex(envelope)]);
+    const { logs: _, ...res } = await this.#send('reply', [opts.id, bytesToHex(envelope)]);
+    return res;
   }
 
-  /** Refunds one message, or every refundable one of several in a single transaction. */
+  /** Refunds one message, or every refundable one of several in a single transaction. Anyone may. */
   async refund(ids: bigint | bigint[]): Promise<TxResult> {
     const list = Array.isArray(ids) ? ids : [ids];
     if (list.length === 0) throw new PaidChatError('MESSAGE_NOT_FOUND', 'No message ids were given.');
-    if (list.length === 1) {
-      this.#assertOpen(await this.#rawMessage(list[0]), 'refund');
-      return this.#write('refund', [list[0]]);
-    }
-    return this.#write('refundMany', [list]);
+    if (list.length === 1) this.#assertOpen(await this.#rawMessage(list[0]!), 'refund');
+    const { logs: _, ...res } = list.length === 1 ? await this.#send('refund', [list[0]]) : await this.#send('refundMany', [list]);
+    return res;
   }
 
-  /** Withdraws payouts that could not be pushed to the connected account (e.g. a contract wallet). */
+  /** Withdraws payouts that could not be pushed to the connected account (e.g. a reverting contract). */
   async withdrawCredit(to?: Address | string): Promise<TxResult> {
-    const address = await this.#requireAccount();
-    return this.#write('withdrawCredit', [to ? parseAddress(to) : address]);
+    const account = await this.#requireAccount();
+    const { logs: _, ...res } = await this.#send('withdrawCredit', [to ? parseAddress(to) : account]);
+    return res;
   }
 
   #assertOpen(m: RawMessage, action: 'reply' | 'refund') {
-    const status = STATUS[m.status];
-    if (status === 'replied' || status === 'refunded') {
-      throw new PaidChatError('ALREADY_SETTLED', `This message is already ${status === 'replied' ? 'replied to' : 'refunded'}.`, { id: m.id, status });
+    const status = m.status;
+    if (status === 3 || status === 4) {
+      throw new PaidChatError('ALREADY_SETTLED', `This message is already ${status === 3 ? 'replied to' : 'refunded'}.`, { id: m.id, status });
     }
-    if (action === 'reply' && status === 'refundable') {
-      throw new PaidChatError(
-        'REPLY_WINDOW_CLOSED',
-        `The reply window closed at ${new Date(Number(m.deadline) * 1000).toISOString()}; the sender can now take a refund.`,
-        { id: m.id, deadline: m.deadline },
-      );
+    if (action === 'reply' && status === 2) {
+      throw new PaidChatError('REPLY_WINDOW_CLOSED', `The reply window closed at ${new Date(Number(m.deadline) * 1000).toISOString()}; the sender can now take a refund.`, {
+        id: m.id,
+        deadline: m.deadline,
+      });
     }
-    if (action === 'refund' && status === 'waiting') {
-      throw new PaidChatError(
-        'NOT_YET_REFUNDABLE',
-        `Not refundable yet: the creator can reply until ${new Date(Number(m.deadline) * 1000).toISOString()}.`,
-        { id: m.id, deadline: m.deadline },
-      );
+    if (action === 'refund' && status === 1) {
+      throw new PaidChatError('NOT_YET_REFUNDABLE', `Not refundable yet: the creator can reply until ${new Date(Number(m.deadline) * 1000).toISOString()}.`, {
+        id: m.id,
+        deadline: m.deadline,
+      });
     }
   }
 
@@ -763,200 +683,172 @@ export class PaidChat {
     return m;
   }
 
+  // ---------------------------------------------------------------- conversations
+
+  /**
+   * The conversation visitor → creator that `with` names for the connected account. A handle names
+   * its owner as the creator; an address names a visitor writing to me. On a scoped page, the owner
+   * of the page's handle is always the creator.
+   */
+  async #parties(withWho: string): Promise<{ visitor: Address; creator: Address; account: Address }> {
+    const account = await this.#requireAccount();
+    const other = await this.getProfile(withWho);
+    const owner = await this.#scopeOwner();
+    const meCreator = owner ? same(owner, account) : /^(0x|one1)/i.test(withWho.trim());
+    if (same(other.address, account)) throw new PaidChatError('SELF_MESSAGE', 'A conversation needs two different accounts.');
+    if (meCreator) {
+      await this.#requireInbox(account);
+      return { visitor: other.address, creator: account, account };
+    }
+    await this.#checkPeer(other.address);
+    return { visitor: account, creator: other.address, account };
+  }
+
+  /** Facts of the conversation with `with` (undefined when they never wrote to each other). */
+  async thread(opts: { with: string }): Promise<ThreadInfo | undefined> {
+    const { visitor, creator } = await this.#parties(opts.with);
+    const [t] = await this.#read<[number, boolean]>('threadOf', [visitor, creator]);
+    if (!t) return undefined;
+    const v = await this.#read<any>('getThread', [t]);
+    return { thread: Number(v.thread), visitor: v.sender, creator: v.recipient, followUps: Number(v.followUps), ticket: v.ticket, open: v.ticket !== 0n, blocked: v.blocked };
+  }
+
+  /**
+   * A page of the conversation with `with` (a handle when the connected account is the visitor, the
+   * visitor's address when it is the creator): paid messages with their replies and follow-ups,
+   * oldest first. Pass `cursor` from the previous page for older entries.
+   */
+  async conversation(opts: { with: string; cursor?: ConversationPage['cursor']; limit?: number }): Promise<ConversationPage> {
+    const { visitor, creator, account } = await this.#parties(opts.with);
+    return readConversation(this.#ctx, { account, ring: await this.#ring(account) }, { visitor, creator }, opts.cursor, opts.limit ?? 50);
+  }
+
+  /**
+   * Writes a follow-up in an answered conversation. The visitor pays at least the creator's
+   * follow-up price (`amount`, default that price); the creator writes for gas only.
+   */
+  async postFollowUp(opts: { with: string; text: string; amount?: bigint | string | number }): Promise<TxResult & { thread: number; index: number }> {
+    encodeMessageText(opts.text);
+    const { visitor, creator, account } = await this.#parties(opts.with);
+    const info = await this.thread({ with: opts.with });
+    if (!info?.open) {
+      throw new PaidChatError('THREAD_NOT_OPEN', 'This conversation is not open for follow-ups: the creator has not replied to a paid message in it (since it was last closed).', {
+        thread: info?.thread ?? 0,
+      });
+    }
+    const ring = await this.#ring(account);
+    const ref = BigInt(info.thread);
+    let envelope: Uint8Array;
+    let value = 0n;
+    if (same(account, visitor)) {
+      const p = await this.getProfileByAddress(creator);
+      if (!p.publicKey) throw new PaidChatError('KEY_MISSING', 'The creator has no usable inbox key.');
+      value = opts.amount === undefined ? p.followUpPrice : parseOne(opts.amount);
+      if (value < p.followUpPrice) {
+        throw new PaidChatError('PRICE_TOO_LOW', `A follow-up costs at least ${formatOne(p.followUpPrice)} ONE; ${formatOne(value)} ONE is too little.`, {
+          required: p.followUpPrice,
+          sent: value,
+        });
+      }
+      envelope = await sealEnvelope({
+        kind: ENVELOPE_KIND.visitorFollowUp,
+        text: opts.text,
+        authorKey: await this.#conversationKey(ring, creator),
+        readerPublicKey: p.publicKey,
+        keyId: p.keyId,
+        context: { chainId: this.chain.id, contract: this.contract, author: account, reader: creator, ref },
+      });
+    } else {
+      if (opts.amount !== undefined && parseOne(opts.amount) !== 0n) throw new PaidChatError('VALUE_NOT_ACCEPTED', 'A creator cannot send coins with a follow-up.');
+      const { key, keyId } = await this.#authorInboxKey(ring, account);
+      envelope = await sealEnvelope({
+        kind: ENVELOPE_KIND.creatorFollowUp,
+        text: opts.text,
+        authorKey: key,
+        readerPublicKey: await this.#latestVisitorKey(visitor, creator),
+        keyId,
+        context: { chainId: this.chain.id, contract: this.contract, author: account, reader: visitor, ref },
+      });
+    }
+    const res = await this.#send('postFollowUp', [info.ticket, bytesToHex(envelope)], value);
+    const [posted] = parseEventLogs({ abi: paidChatAbi, eventName: 'FollowUpPosted', logs: res.logs });
+    const { logs: _, ...rest } = res;
+    return { ...rest, thread: info.thread, index: Number(posted?.args.index ?? 0) };
+  }
+
+  /** The visitor's newest conversation key in their conversation with the creator (from their newest entry). */
+  async #latestVisitorKey(visitor: Address, creator: Address): Promise<Uint8Array> {
+    let cursor: ConversationPage['cursor'];
+    for (let i = 0; i < 20; i++) {
+      const page = await readConversation(this.#ctx, {}, { visitor, creator }, cursor, 20);
+      const logs = [...page.entries].reverse();
+      for (const e of logs) {
+        if (e.type === 'message') return this.#visitorKeyOf(e.message.id, e.message.sentBlock);
+        if (e.followUp.by === 'visitor') {
+          const l = (await logsAt(this.#ctx, [e.followUp.blockNumber], true)).find(
+            (x) => x.eventName === 'FollowUpPosted' && Number(x.args.index) === e.followUp.index && Number(x.args.thread) === e.followUp.thread,
+          );
+          if (l) return readEnvelopeHeader(l.args.envelope).conversationKey;
+        }
+      }
+      if (!page.cursor) break;
+      cursor = page.cursor;
+    }
+    throw new PaidChatError('KEY_MISSING', 'The visitor has no conversation key in this conversation.');
+  }
+
+  /** Closes the conversation with `with` for follow-ups (either party; a reply to a later paid message reopens it). */
+  async closeThread(opts: { with: string }): Promise<TxResult> {
+    const info = await this.thread(opts);
+    if (!info) throw new PaidChatError('MESSAGE_NOT_FOUND', 'There is no conversation with them yet.');
+    const { logs: _, ...res } = await this.#send('closeThread', [info.thread]);
+    return res;
+  }
+
+  /** Refuses (or accepts again) paid messages and follow-ups from `sender` to the connected account. */
+  async setBlocked(sender: Address | string, blocked: boolean): Promise<TxResult> {
+    const { logs: _, ...res } = await this.#send('setBlocked', [parseAddress(sender), blocked]);
+    return res;
+  }
+
+  /** Hides (or shows again) messages of the connected account's inbox; their coins follow the usual rules. */
+  async setHidden(ids: bigint[], hidden: boolean): Promise<TxResult> {
+    if (ids.length === 0) throw new PaidChatError('MESSAGE_NOT_FOUND', 'No message ids were given.');
+    const { logs: _, ...res } = await this.#send('setHidden', [ids, hidden]);
+    return res;
+  }
+
   // ---------------------------------------------------------------- pages
 
-  /** One message, decrypted when the client is unlocked and the account is a party to it. */
+  /** One message, opened when the connected account is a party to it and holds the key. */
   async getMessage(id: bigint): Promise<ChatMessage> {
-    const [m] = await this.#hydrate([await this.#rawMessage(id)]);
-    return m;
+    const account = await this.account();
+    const raw = await this.#rawMessage(id);
+    const [m] = await hydrateMessages(this.#ctx, { account, ring: account ? await this.#ring(account) : undefined }, [raw]);
+    return m!;
   }
 
-  /** The connected (or given) account's inbox, newest first. */
-  async inbox(opts: { cursor?: bigint; limit?: number; account?: Address | string } = {}): Promise<Page<ChatMessage>> {
-    const account = opts.account ? parseAddress(opts.account) : await this.#requireAccount();
+  /** The connected account's inbox, newest first (only where its inbox may be opened). */
+  async inbox(opts: { cursor?: bigint; limit?: number } = {}): Promise<Page<ChatMessage>> {
+    const account = await this.#requireAccount();
+    await this.#requireInbox(account);
     const [raw, next] = await this.#read<[RawMessage[], bigint]>('inboxPage', [account, opts.cursor ?? 0n, BigInt(opts.limit ?? 20)]);
-    return { items: await this.#hydrate(raw), nextCursor: next === 0n ? undefined : next };
+    return { items: await hydrateMessages(this.#ctx, { account, ring: await this.#ring(account) }, raw), nextCursor: next === 0n ? undefined : next };
   }
 
-  /** The connected (or given) account's outbox, newest first. */
-  async outbox(opts: { cursor?: bigint; limit?: number; account?: Address | string } = {}): Promise<Page<ChatMessage>> {
-    const account = opts.account ? parseAddress(opts.account) : await this.#requireAccount();
-    const [raw, next] = await this.#read<[RawMessage[], bigint]>('outboxPage', [account, opts.cursor ?? 0n, BigInt(opts.limit ?? 20)]);
-    return { items: await this.#hydrate(raw), nextCursor: next === 0n ? undefined : next };
+  // ---------------------------------------------------------------- events
+
+  /** Events involving `account` (default: the connected one) in [fromBlock, toBlock], oldest first. */
+  async events(opts: { account?: Address | string; threads?: number[]; fromBlock: bigint; toBlock: bigint }) {
+    return readEvents(this.#ctx, { ...opts, account: opts.account ? parseAddress(opts.account) : undefined });
   }
 
   /**
-   * Fills records with their ciphertexts (a few batched log queries around the blocks the
-   * contract points at), the parties' handles and keys (one view call), and decrypts.
+   * Calls `onEvent` for each new event involving `account`, polling new blocks (with backoff while
+   * the RPC fails). Returns a function that stops it.
    */
-  async #hydrate(raw: RawMessage[]): Promise<ChatMessage[]> {
-    if (raw.length === 0) return [];
-    const blocks = raw.flatMap((m) => (m.replyBlock ? [m.sentBlock, m.replyBlock] : [m.sentBlock]));
-    const parties = [...new Set(raw.flatMap((m) => [m.sender, m.recipient]).map((a) => a.toLowerCase()))] as Address[];
-    const [logs, profiles] = await Promise.all([
-      Promise.all(
-        blockClusters(blocks).map(([fromBlock, toBlock]) =>
-          withRetry(
-            () =>
-              getLogs(this.reader, {
-                address: this.contract,
-                events: [getAbiItem({ abi: paidChatAbi, name: 'MessageSent' }), getAbiItem({ abi: paidChatAbi, name: 'MessageReplied' })],
-                fromBlock,
-                toBlock,
-              }),
-            this.#retry,
-          ),
-        ),
-      ).then((l) => l.flat()),
-      this.#read<RawProfile[]>('profilesOf', [parties]),
-    ]);
-    const profileOf = new Map<string, Profile>();
-    parties.forEach((p, i) => profileOf.set(p, this.#profile(profiles[i], p)));
-    const sentLog = new Map<bigint, any>();
-    const replyLog = new Map<bigint, any>();
-    for (const l of logs as any[]) {
-      if (l.address.toLowerCase() !== this.contract.toLowerCase()) continue;
-      if (l.eventName === 'MessageSent') sentLog.set(l.args.id, l);
-      else if (l.eventName === 'MessageReplied') replyLog.set(l.args.id, l);
-    }
-    const me = this.#key ? this.#keyAccount?.toLowerCase() : undefined;
-    return raw.map((m) => {
-      const sender = profileOf.get(m.sender.toLowerCase())!;
-      const recipient = profileOf.get(m.recipient.toLowerCase())!;
-      const sent = sentLog.get(m.id);
-      const replied = replyLog.get(m.id);
-      const out: ChatMessage = {
-        id: m.id,
-        sender: m.sender,
-        recipient: m.recipient,
-        senderHandle: sender.handle,
-        recipientHandle: recipient.handle,
-        amount: m.amount,
-        deadline: m.deadline !== 0n ? m.deadline : ((sent?.args.deadline as bigint | undefined) ?? 0n),
-        status: STATUS[m.status] ?? 'waiting',
-        sentBlock: m.sentBlock,
-        replyBlock: m.replyBlock || undefined,
-        txHash: sent?.transactionHash,
-        replyTxHash: replied?.transactionHash,
-        verified: false,
-      };
-      const iAmSender = me === m.sender.toLowerCase();
-      const iAmRecipient = me === m.recipient.toLowerCase();
-      if (!iAmSender && !iAmRecipient) return out;
-      const other = iAmSender ? recipient : sender;
-      const base = { chainId: this.chain.id, contract: this.contract };
-      try {
-        if (!sent) throw new PaidChatError('ENVELOPE_INVALID', 'The message ciphertext was not found at the block the contract points to.');
-        if (!other.publicKey) throw new PaidChatError('KEY_INVALID', 'The other party has no usable messaging key.');
-        const opened = openEnvelope({
-          envelope: hexToBytesSafe(sent.args.envelope),
-          myKey: this.#key!,
-          otherPublicKey: other.publicKey,
-          context: { ...base, kind: ENVELOPE_KIND_MESSAGE, author: m.sender, reader: m.recipient },
-        } as any);
-        out.text = opened.text;
-        out.verified = true;
-        if (replied) {
-          const r = openEnvelope({
-            envelope: hexToBytesSafe(replied.args.envelope),
-            myKey: this.#key!,
-            otherPublicKey: other.publicKey,
-            context: { ...base, kind: ENVELOPE_KIND_REPLY, author: m.recipient, reader: m.sender, refId: m.id },
-          } as any);
-          out.reply = r.text;
-        }
-      } catch (e) {
-        out.error = toPaidChatError(e);
-      }
-      return out;
-    });
-  }
-
-  // ---------------------------------------------------------------- watch
-
-  /**
-   * Calls `onEvent` for every MessageSent / MessageReplied / MessageRefunded that involves
-   * `account` (default: the connected one), from `fromBlock` (default: the next block) on. Polls
-   * for new blocks and reads logs in ≤ 1024-block windows. Returns a function that stops it.
-   */
-  watch(opts: {
-    account?: Address | string;
-    fromBlock?: bigint;
-    pollingIntervalMs?: number;
-    onEvent: (e: ChatEvent) => void;
-    onError?: (e: PaidChatError) => void;
-  }): () => void {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let next: bigint | undefined = opts.fromBlock;
-    const interval = opts.pollingIntervalMs ?? this.reader.pollingInterval;
-    const tick = async () => {
-      try {
-        const account = opts.account ? parseAddress(opts.account) : await this.#requireAccount();
-        const head = await withRetry(() => getBlockNumber(this.reader, { cacheTime: 0 }), this.#retry);
-        if (next === undefined) next = head + 1n;
-        if (head >= next) {
-          for (const e of await this.events({ account, fromBlock: next, toBlock: head })) {
-            if (stopped) return;
-            opts.onEvent(e);
-          }
-          next = head + 1n;
-        }
-      } catch (e) {
-        opts.onError?.(toPaidChatError(e));
-      }
-      if (!stopped) timer = setTimeout(tick, interval);
-    };
-    timer = setTimeout(tick, 0);
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    };
-  }
-
-  /** Events involving `account` in [fromBlock, toBlock], oldest first, read in ≤ 1024-block windows. */
-  async events(opts: { account?: Address | string; fromBlock: bigint; toBlock: bigint }): Promise<ChatEvent[]> {
-    const account = opts.account ? parseAddress(opts.account) : undefined;
-    const events = EVENTS.map((name) => getAbiItem({ abi: paidChatAbi, name }));
-    const out: ChatEvent[] = [];
-    for (const [fromBlock, toBlock] of logWindows(opts.fromBlock, opts.toBlock)) {
-      const queries = account
-        ? [{ sender: account }, { recipient: account }].map((args) =>
-            withRetry(() => getLogs(this.reader, { address: this.contract, events, args, fromBlock, toBlock } as any), this.#retry),
-          )
-        : [withRetry(() => getLogs(this.reader, { address: this.contract, events, fromBlock, toBlock }), this.#retry)];
-      const seen = new Set<string>();
-      const logs = (await Promise.all(queries))
-        .flat()
-        .filter((l: any) => {
-          const k = `${l.transactionHash}:${l.logIndex}`;
-          if (seen.has(k)) return false;
-          seen.add(k);
-          return true;
-        })
-        .sort((a: any, b: any) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
-      for (const l of logs as any[]) {
-        const base = { id: l.args.id, sender: l.args.sender, recipient: l.args.recipient, blockNumber: l.blockNumber, txHash: l.transactionHash };
-        if (l.eventName === 'MessageSent') out.push({ type: 'message', ...base, amount: l.args.amount, deadline: l.args.deadline });
-        else if (l.eventName === 'MessageReplied') out.push({ type: 'reply', ...base, payout: l.args.payout, fee: l.args.fee });
-        else out.push({ type: 'refund', ...base, amount: l.args.amount });
-      }
-    }
-    return out;
-  }
-}
-
-function checkWindow(window: number) {
-  if (!Number.isInteger(window) || (window !== 0 && (window < 3_600 || window > 30 * 86_400))) {
-    throw new PaidChatError('WINDOW_OUT_OF_RANGE', 'The reply window must be between 1 hour and 30 days.', { window });
-  }
-}
-
-function hexToBytesSafe(hex: Hex): Uint8Array {
-  try {
-    return hexToBytes(hex);
-  } catch (e) {
-    throw new PaidChatError('ENVELOPE_INVALID', 'The ciphertext is not valid hex.', {}, { cause: e });
+  watch(opts: Omit<WatchOptions, 'account'> & { account: Address | string }): () => void {
+    return watchEvents(this.#ctx, { ...opts, account: parseAddress(opts.account) }).stop;
   }
 }
 
@@ -964,3 +856,8 @@ function hexToBytesSafe(hex: Hex): Uint8Array {
 export function createPaidChat(options: PaidChatOptions = {}): PaidChat {
   return new PaidChat(options);
 }
+
+export { toPaidChatError, formatOne, parseOne };
+export { MIN_GAS_PRICE, GAS_MARGIN_PERCENT } from './transact.js';
+export type { ChatMessage, ConversationPage, KeyStatus, Page, Profile, SendResult, ThreadInfo, TxResult } from './types.js';
+export type { ChatEvent, MessageStatus, FollowUp, ConversationEntry, ReadState } from './types.js';

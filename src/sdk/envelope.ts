@@ -1,143 +1,128 @@
 /**
- * Encrypted envelopes: what `PaidChat.sendMessage` / `reply` carry in their `envelope` bytes.
+ * Encrypted envelopes, format version 2: what goes on chain as `bytes envelope`.
  *
- * Format v1 (all kinds):
+ * Every envelope belongs to one conversation between a visitor (who pays) and a creator (who holds
+ * a handle). The visitor seals with their conversation key, the creator with an inbox key whose
+ * public half is registered on chain under a key id. Layout (211 bytes, whatever the text length):
  *
- * | bytes | content |
- * |---|---|
- * | 0 | version, 0x01 |
- * | 1 | kind: 0x01 message, 0x02 reply (0x03 thread message, 0x04 channel post, 0x05 anonymous drop-off reserved) |
- * | 2..13 | AES-256-GCM nonce (12 bytes, random) |
- * | 14..29 | GCM tag (16 bytes) |
- * | 30.. | ciphertext of the UTF-8 text (1..140 bytes for messages and replies) |
+ *   offset  size  field
+ *   0       1     version (2)
+ *   1       1     kind: 1 message, 2 reply, 3 visitor follow-up, 4 creator follow-up
+ *   2       4     inbox key id (big-endian): the creator's key this is sealed to (kinds 1, 3) or with (2, 4)
+ *   6       32    conversation key: the visitor's X25519 public key (author of 1, 3; reader of 2, 4)
+ *   38      16    salt, random per envelope
+ *   54      141   AES-256-GCM ciphertext of the padded text: length byte, UTF-8 text, zeros
+ *   195     16    AES-GCM tag
  *
- * Bytes 2.. are exactly eciesjs `symEncrypt` output (nonce ‖ tag ‖ ciphertext). The AAD is the two
- * header bytes. The AES key is
- * `HKDF-SHA256(ikm = ECDH(author key, reader key) as a compressed point, salt = none, info)` with
- * `info = "harmony-paid-chat/v1" ‖ chainId (u64 BE) ‖ contract (20) ‖ kind (1) ‖ author (20) ‖ reader (20) ‖ refId (u64 BE)`.
+ *   shared   = X25519(own private key, other party's public key)
+ *   okm      = HKDF-SHA256(ikm = shared, salt = salt, info, 44 bytes)
+ *   aes key  = okm[0..32], nonce = okm[32..44]       (a new key for every envelope)
+ *   info     = "harmony-paid-chat/v2" ‖ chainId (u64) ‖ contract (20) ‖ kind (u8) ‖ author (20) ‖ reader (20) ‖ ref (u64)
+ *   AAD      = bytes 0..54 (version, kind, key id, conversation key, salt)
  *
- * Static-static ECDH lets both the reader and the author (outbox) open an envelope. Binding the
- * chain, contract, on-chain author and reader addresses and (for replies) the message id means an
- * envelope copied into another account's transaction, to another message, chain or contract does
- * not decrypt.
+ * `ref` is 0 for a first message, the replied message's id for a reply, and the thread id for a
+ * follow-up: an envelope copied into another transaction, conversation or message does not open.
+ * Known-answer vectors: `test/vectors/envelopes.json`.
  */
-import { Config } from 'eciesjs/config';
-import { deriveKey, symDecrypt, symEncrypt } from 'eciesjs/utils';
-import { hexToBytes, isHex, type Hex } from 'viem';
+import { gcm } from '@noble/ciphers/aes';
+import { hkdf } from '@noble/hashes/hkdf';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, hexToBytes, isHex, type Hex } from 'viem';
 import { parseAddress } from './address.js';
 import { PaidChatError } from './errors.js';
-import { MessagingKey } from './keys.js';
+import { MessagingKey, parsePublicKey } from './keys.js';
 import { decodeMessageText, encodeMessageText, MAX_MESSAGE_BYTES } from './text.js';
 
-/** The only envelope format version this code writes and reads. */
-export const ENVELOPE_VERSION = 1;
-/** Kind byte of a first (paid) message to a handle; carried by `MessageSent`. */
-export const ENVELOPE_KIND_MESSAGE = 0x01;
-/** Kind byte of the recipient's reply to a message; carried by `MessageReplied`. */
-export const ENVELOPE_KIND_REPLY = 0x02;
-/** Kind bytes set aside for later protocol versions; refused by v1 code. */
-export const RESERVED_ENVELOPE_KINDS = { threadMessage: 0x03, channelPost: 0x04, anonymousDropOff: 0x05 } as const;
-/** Envelope kinds this version writes and reads (the kind byte). */
-export type EnvelopeKind = typeof ENVELOPE_KIND_MESSAGE | typeof ENVELOPE_KIND_REPLY;
-/** Readable name of each supported kind, for messages and UIs. */
-export const ENVELOPE_KIND_NAMES: Readonly<Record<EnvelopeKind, 'message' | 'reply'>> = Object.freeze({ 1: 'message', 2: 'reply' });
+export const ENVELOPE_VERSION = 2;
+export const ENVELOPE_KIND = Object.freeze({ message: 1, reply: 2, visitorFollowUp: 3, creatorFollowUp: 4 } as const);
+export type EnvelopeKindName = keyof typeof ENVELOPE_KIND;
+export type EnvelopeKind = (typeof ENVELOPE_KIND)[EnvelopeKindName];
+/** Kind bytes set aside for later features; refused (with their own label) by this version. */
+export const RESERVED_ENVELOPE_KINDS = Object.freeze({ channelPost: 5, anonymousDropOff: 6 } as const);
 
-/** Header bytes (version, kind). */
-export const ENVELOPE_HEADER_BYTES = 2;
-/** AES-GCM nonce length. */
-export const ENVELOPE_NONCE_BYTES = 12;
-/** AES-GCM tag length. */
+export const ENVELOPE_SALT_BYTES = 16;
 export const ENVELOPE_TAG_BYTES = 16;
-/** Bytes an envelope adds to its text: header + nonce + tag = 30. */
-export const envelopeOverhead = ENVELOPE_HEADER_BYTES + ENVELOPE_NONCE_BYTES + ENVELOPE_TAG_BYTES;
-/** Largest envelope the contract accepts (`PaidChat.MAX_ENVELOPE_BYTES`); longer input is refused before any work. */
-export const MAX_ENVELOPE_BYTES = 320;
-/** ASCII prefix of the HKDF info. */
-export const HKDF_INFO_LABEL = 'harmony-paid-chat/v1';
+/** The padded plaintext: a length byte and up to 140 bytes of text. */
+export const PADDED_TEXT_BYTES = 1 + MAX_MESSAGE_BYTES;
+export const ENVELOPE_HEADER_BYTES = 1 + 1 + 4 + 32 + ENVELOPE_SALT_BYTES;
+/** Every v2 envelope has this size: 211 bytes. */
+export const ENVELOPE_BYTES = ENVELOPE_HEADER_BYTES + PADDED_TEXT_BYTES + ENVELOPE_TAG_BYTES;
+export const HKDF_INFO_LABEL = 'harmony-paid-chat/v2';
 
-/** Size of the envelope for a text of `textBytes` UTF-8 bytes: `textBytes + 30` (170 for 140). */
-export function envelopeSize(textBytes: number): number {
-  return textBytes + envelopeOverhead;
-}
-
-/** One AEAD configuration for every call: AES-256-GCM, 12-byte nonce. Never the global ECIES_CONFIG. */
-const SYM_CONFIG: Config = (() => {
-  const c = new Config();
-  c.ellipticCurve = 'secp256k1';
-  c.isEphemeralKeyCompressed = true;
-  c.isHkdfKeyCompressed = true;
-  c.symmetricAlgorithm = 'aes-256-gcm';
-  c.symmetricNonceLength = ENVELOPE_NONCE_BYTES;
-  return Object.freeze(c);
-})();
-
-const LABEL_BYTES = new TextEncoder().encode(HKDF_INFO_LABEL);
-const INFO_BYTES = LABEL_BYTES.length + 8 + 20 + 1 + 20 + 20 + 8;
+const KIND_NAMES = new Map<number, EnvelopeKindName>(Object.entries(ENVELOPE_KIND).map(([k, v]) => [v, k as EnvelopeKindName]));
+const LABEL = new TextEncoder().encode(HKDF_INFO_LABEL);
 const U64_MAX = (1n << 64n) - 1n;
-function isKind(k: unknown): k is EnvelopeKind {
-  return k === ENVELOPE_KIND_MESSAGE || k === ENVELOPE_KIND_REPLY;
+
+/** True for kinds the visitor writes (sealed to the creator's inbox key). */
+export function isVisitorKind(kind: EnvelopeKind): boolean {
+  return kind === ENVELOPE_KIND.message || kind === ENVELOPE_KIND.visitorFollowUp;
 }
 
-/** Who wrote to whom, where: the on-chain facts an envelope is bound to. */
+/** The on-chain facts an envelope is bound to. */
 export interface EnvelopeContext {
-  /** EVM chain id. */
   chainId: number | bigint;
-  /** PaidChat contract address (0x… or one1…). */
+  /** PaidChat contract (0x… or one1…). */
   contract: string;
-  /** Address that sent the transaction carrying the envelope (the message's sender; for a reply, the recipient who replies). */
+  /** Who sends the transaction that carries it. */
   author: string;
-  /** Address the envelope is for (for a message, the recipient; for a reply, the original sender). */
+  /** Who it is for. */
   reader: string;
-  /** For a reply: id of the message replied to (required, > 0). For a message: omit or 0. */
-  refId?: bigint | number;
-  /**
-   * Optional kind check: when set, it must equal the envelope's kind (sealing: the `kind` param;
-   * opening: the kind byte). Same as `OpenEnvelopeParams.kind`.
-   */
-  kind?: EnvelopeKind;
+  /** 0 / omitted for a first message; the message id for a reply; the thread id for a follow-up. */
+  ref?: bigint | number;
 }
 
-function contextError(text: string, details: Record<string, unknown>): PaidChatError {
-  return new PaidChatError('ENVELOPE_INVALID', `${text} This is a bug in the calling code: pass the on-chain facts of the message.`, {
-    reason: 'bad-context',
-    ...details,
-  });
+/** The clear header of an envelope: enough to pick the keys that open it. */
+export interface EnvelopeHeader {
+  version: number;
+  kind: EnvelopeKind;
+  kindName: EnvelopeKindName;
+  /** The creator's inbox key id. */
+  keyId: number;
+  /** The visitor's conversation key. */
+  conversationKey: Uint8Array;
+  salt: Uint8Array;
 }
 
-function toU64(value: bigint | number | undefined, name: string): bigint {
+function invalid(message: string, reason: string, details: Record<string, unknown> = {}): PaidChatError {
+  return new PaidChatError('ENVELOPE_INVALID', message, { reason, ...details });
+}
+
+function contextError(message: string, details: Record<string, unknown> = {}): PaidChatError {
+  return invalid(`${message} This is a bug in the calling code: pass the on-chain facts of the message.`, 'bad-context', details);
+}
+
+function u64(value: bigint | number | undefined, name: string): bigint {
   if (value === undefined) return 0n;
-  let v: bigint;
-  if (typeof value === 'bigint') v = value;
-  else if (typeof value === 'number' && Number.isSafeInteger(value)) v = BigInt(value);
-  else throw contextError(`${name} must be an integer, got ${String(value)}.`, { [name]: value });
-  if (v < 0n || v > U64_MAX) throw contextError(`${name} ${v} is outside 0..2^64-1.`, { [name]: value });
+  const v = typeof value === 'bigint' ? value : Number.isSafeInteger(value) ? BigInt(value) : -1n;
+  if (v < 0n || v > U64_MAX) throw contextError(`${name} must be an integer in 0..2^64-1, got ${String(value)}.`, { [name]: String(value) });
   return v;
 }
 
-function writeU64(out: Uint8Array, offset: number, v: bigint): void {
+function putU64(out: Uint8Array, offset: number, v: bigint): void {
   for (let i = 7; i >= 0; i--) {
     out[offset + i] = Number(v & 0xffn);
     v >>= 8n;
   }
 }
 
-/** HKDF info for `kind` in `context` (validates the context). */
-function hkdfInfo(kind: EnvelopeKind, context: EnvelopeContext): Uint8Array {
-  if (context === null || typeof context !== 'object') throw contextError('The envelope context is missing.', {});
-  const chainId = context.chainId;
-  if (!((typeof chainId === 'number' && Number.isSafeInteger(chainId) && chainId > 0) || (typeof chainId === 'bigint' && chainId > 0n && chainId <= U64_MAX))) {
-    throw new PaidChatError('UNSUPPORTED_CHAIN', `Chain id ${String(chainId)} is not a positive 64-bit integer. Pass the numeric EVM chain id (e.g. 1666600000 for Harmony mainnet).`, {
-      chainId,
+/** The HKDF info for `kind` in `context`. Exported for test vectors. */
+export function envelopeInfo(kind: EnvelopeKind, context: EnvelopeContext): Uint8Array {
+  if (context === null || typeof context !== 'object') throw contextError('The envelope context is missing.');
+  const chainId = u64(context.chainId, 'chainId');
+  if (chainId === 0n) {
+    throw new PaidChatError('UNSUPPORTED_CHAIN', `Chain id ${String(context.chainId)} is not a positive integer. Pass the numeric EVM chain id.`, {
+      chainId: context.chainId,
     });
   }
-  const refId = toU64(context.refId, 'refId');
-  if (kind === ENVELOPE_KIND_REPLY && refId === 0n) throw contextError('A reply envelope needs refId, the id of the message it answers.', { kind });
-  if (kind === ENVELOPE_KIND_MESSAGE && refId !== 0n) throw contextError(`A first message has no refId (got ${refId}); only replies refer to a message.`, { kind });
-  const info = new Uint8Array(INFO_BYTES);
+  const ref = u64(context.ref, 'ref');
+  if (kind === ENVELOPE_KIND.message ? ref !== 0n : ref === 0n) {
+    throw contextError(kind === ENVELOPE_KIND.message ? 'A first message has no ref.' : `A ${KIND_NAMES.get(kind)} envelope needs ref (the message or thread id).`, { kind });
+  }
+  const info = new Uint8Array(LABEL.length + 8 + 20 + 1 + 20 + 20 + 8);
   let o = 0;
-  info.set(LABEL_BYTES, o);
-  o += LABEL_BYTES.length;
-  writeU64(info, o, BigInt(chainId));
+  info.set(LABEL, o);
+  o += LABEL.length;
+  putU64(info, o, chainId);
   o += 8;
   info.set(hexToBytes(parseAddress(context.contract)), o);
   o += 20;
@@ -146,192 +131,181 @@ function hkdfInfo(kind: EnvelopeKind, context: EnvelopeContext): Uint8Array {
   o += 20;
   info.set(hexToBytes(parseAddress(context.reader)), o);
   o += 20;
-  writeU64(info, o, refId);
+  putU64(info, o, ref);
   return info;
 }
 
-function requireKey(key: unknown, role: string): MessagingKey {
-  if (!(key instanceof MessagingKey)) {
-    throw new PaidChatError('KEY_MISSING', `No messaging key was given (${role}). Unlock with your wallet or import your key backup first.`, { role });
+function keyAndNonce(shared: Uint8Array, salt: Uint8Array, info: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
+  const okm = hkdf(sha256, shared, salt, info, 44);
+  return { key: okm.subarray(0, 32), nonce: okm.subarray(32, 44) };
+}
+
+function checkKind(kind: unknown): EnvelopeKind {
+  if (!KIND_NAMES.has(kind as number)) {
+    throw invalid(`Unknown envelope kind ${String(kind)}; this version writes kinds 1–4. This is a bug in the calling code.`, 'unknown-kind', { kind });
   }
-  return key;
+  return kind as EnvelopeKind;
+}
+
+function checkKeyId(keyId: unknown): number {
+  if (!Number.isInteger(keyId) || (keyId as number) < 1 || (keyId as number) > 0xffffffff) {
+    throw new PaidChatError('KEY_NOT_FOUND', `Inbox key id ${String(keyId)} does not exist: key ids start at 1.`, { keyId });
+  }
+  return keyId as number;
 }
 
 /** Parameters of {@link sealEnvelope}. */
-export interface SealEnvelopeParams {
-  /** {@link ENVELOPE_KIND_MESSAGE} or {@link ENVELOPE_KIND_REPLY}. */
+export interface SealParams {
   kind: EnvelopeKind;
-  /** The text exactly as typed; checked by `encodeMessageText` (1..140 bytes of UTF-8, not blank). */
+  /** The text as typed; 1..140 bytes of UTF-8, not blank. */
   text: string;
-  /** The author's messaging key. */
+  /** The author's key: the visitor's conversation key (kinds 1, 3) or the creator's inbox key (2, 4). */
   authorKey: MessagingKey;
-  /** The reader's registered public key (from `publicKeyFromChain`), 33 bytes compressed. */
+  /** The reader's public key: the creator's inbox key (1, 3) or the visitor's conversation key (2, 4). */
   readerPublicKey: Uint8Array;
+  /** The creator's inbox key id: of `readerPublicKey` (1, 3) or of `authorKey` (2, 4). */
+  keyId: number;
   context: EnvelopeContext;
+  /** Test vectors only: a fixed salt. Never pass one otherwise. */
+  salt?: Uint8Array;
 }
 
 /**
- * Encrypts `text` for the reader. The text rules are checked first, then the kind and context.
+ * Encrypts `text` into a 211-byte envelope. Text rules are checked first.
  *
- * @throws PaidChatError `MESSAGE_EMPTY` / `MESSAGE_TOO_LONG` (text), `ENVELOPE_INVALID` (unknown kind,
- *   bad refId), `ADDRESS_INVALID`, `UNSUPPORTED_CHAIN` (context), `KEY_MISSING` / `KEY_INVALID` (keys).
- * @returns The envelope bytes, `envelopeSize(utf8Length(text))` long.
+ * @throws PaidChatError `MESSAGE_EMPTY` / `MESSAGE_TOO_LONG`, `ENVELOPE_INVALID` (kind, context),
+ *   `KEY_NOT_FOUND` (key id), `KEY_INVALID` (keys), `ADDRESS_INVALID`, `UNSUPPORTED_CHAIN`.
  */
-export function sealEnvelope(params: SealEnvelopeParams): Uint8Array {
-  const plain = encodeMessageText(params.text);
-  const kind = params.kind;
-  if (!isKind(kind)) {
-    throw new PaidChatError(
-      'ENVELOPE_INVALID',
-      `Unknown envelope kind ${String(kind)}; this version writes ENVELOPE_KIND_MESSAGE (1) and ENVELOPE_KIND_REPLY (2). This is a bug in the calling code.`,
-      { reason: 'unknown-kind', kind },
-    );
+export async function sealEnvelope(params: SealParams): Promise<Uint8Array> {
+  const text = encodeMessageText(params.text);
+  const kind = checkKind(params.kind);
+  const keyId = checkKeyId(params.keyId);
+  if (!(params.authorKey instanceof MessagingKey)) {
+    throw new PaidChatError('KEY_MISSING', 'No key to seal with was given.', { role: 'author' });
   }
-  if (params.context?.kind !== undefined && params.context.kind !== kind) {
-    throw contextError(`The context says kind ${String(params.context.kind)} but the envelope kind is ${kind}.`, { kind, contextKind: params.context.kind });
-  }
-  const info = hkdfInfo(kind, params.context);
-  const authorKey = requireKey(params.authorKey, 'author');
-  const shared = authorKey.sharedPoint(params.readerPublicKey);
-  const header = new Uint8Array([ENVELOPE_VERSION, kind]);
-  const key = deriveKey(shared, undefined, info);
-  let body: Uint8Array;
+  const reader = parsePublicKey(params.readerPublicKey, "reader's key");
+  const info = envelopeInfo(kind, params.context);
+  const salt = params.salt ?? crypto.getRandomValues(new Uint8Array(ENVELOPE_SALT_BYTES));
+  if (salt.length !== ENVELOPE_SALT_BYTES) throw contextError('The salt must be 16 bytes.');
+
+  const out = new Uint8Array(ENVELOPE_BYTES);
+  out[0] = ENVELOPE_VERSION;
+  out[1] = kind;
+  new DataView(out.buffer).setUint32(2, keyId);
+  out.set(isVisitorKind(kind) ? params.authorKey.publicKey : reader, 6);
+  out.set(salt, 38);
+  const padded = new Uint8Array(PADDED_TEXT_BYTES);
+  padded[0] = text.length;
+  padded.set(text, 1);
+  const shared = await params.authorKey.agree(reader);
+  const { key, nonce } = keyAndNonce(shared, salt, info);
   try {
-    body = symEncrypt(SYM_CONFIG, key, plain, header);
+    out.set(gcm(key, nonce, out.subarray(0, ENVELOPE_HEADER_BYTES)).encrypt(padded), ENVELOPE_HEADER_BYTES);
   } finally {
     key.fill(0);
     shared.fill(0);
+    padded.fill(0);
   }
-  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + body.length);
-  out.set(header, 0);
-  out.set(body, ENVELOPE_HEADER_BYTES);
   return out;
 }
 
-/** Parameters of {@link openEnvelope}. */
-export interface OpenEnvelopeParams {
-  /** Envelope bytes from the event (`Uint8Array` or `0x…` hex). Treated as hostile input. */
-  envelope: Uint8Array | Hex;
-  /** The key of whoever is reading: the reader's key, or the author's own key for the outbox. */
-  myKey: MessagingKey;
-  /** The other party's public key as registered when the envelope was sealed (reader → author's key; author → reader's key). */
-  otherPublicKey: Uint8Array;
-  /** Same roles as when sealing: `author` wrote it, `reader` is who it was for. */
-  context: EnvelopeContext;
-  /**
-   * Kind the caller expects ({@link ENVELOPE_KIND_MESSAGE} for MessageSent, {@link ENVELOPE_KIND_REPLY}
-   * for MessageReplied); may also be given as `context.kind`. Strongly recommended.
-   */
-  kind?: EnvelopeKind;
+function toBytes(envelope: Uint8Array | Hex): Uint8Array {
+  if (envelope instanceof Uint8Array) return envelope;
+  if (typeof envelope === 'string' && isHex(envelope, { strict: true }) && envelope.length % 2 === 0 && envelope.length <= 2 + 2 * 320) {
+    return hexToBytes(envelope);
+  }
+  throw invalid('The envelope is not bytes of at most 320 (the contract limit). It was not written by a Harmony Paid Chat app.', 'not-bytes');
 }
-
-/** What {@link openEnvelope} returns. */
-export interface OpenedEnvelope {
-  /** The whole text, exactly as the author typed it. */
-  text: string;
-  /** The envelope's kind byte. */
-  kind: EnvelopeKind;
-  /** The envelope's format version (always 1 here). */
-  version: typeof ENVELOPE_VERSION;
-}
-
-function invalid(text: string, reason: string, details: Record<string, unknown> = {}): PaidChatError {
-  return new PaidChatError('ENVELOPE_INVALID', text, { reason, ...details });
-}
-
-const NOT_COMPATIBLE = 'It was not written by a compatible Harmony Paid Chat app, so it cannot be shown.';
 
 /**
- * Decrypts an envelope, for its reader or for its author. Returns the whole text or throws; never
- * partial text and never a raw library error.
+ * Reads an envelope's clear header, checking everything that can be checked without a key.
+ * Treats the bytes as hostile: every problem is an `ENVELOPE_INVALID` with its own `reason`.
  *
- * @throws PaidChatError `ENVELOPE_INVALID` with details `{ reason }` ('not-bytes' | 'empty' | 'too-long' |
- *   'unknown-version' | 'unknown-kind' | 'reserved-kind' | 'kind-mismatch' | 'truncated' | 'text-too-long' |
- *   'bad-utf8' | 'bad-context') when the bytes are not a v1 envelope of the expected kind.
- * @throws PaidChatError `DECRYPT_FAILED` when authentication fails: wrong key, wrong context (e.g. copied
- *   from another transaction or message), or altered bytes.
- * @throws PaidChatError `KEY_MISSING` / `KEY_INVALID` for a missing own key or an invalid other key;
- *   `ADDRESS_INVALID` / `UNSUPPORTED_CHAIN` for a bad context.
+ * @throws PaidChatError `ENVELOPE_INVALID` with `reason`: 'not-bytes' | 'empty' | 'old-version' |
+ *   'newer-version' | 'unknown-version' | 'reserved-kind' | 'unknown-kind' | 'bad-length' | 'bad-key'.
  */
-export function openEnvelope(params: OpenEnvelopeParams): OpenedEnvelope {
-  let env: Uint8Array;
-  const raw = params.envelope;
-  if (raw instanceof Uint8Array) env = raw;
-  else if (typeof raw === 'string' && isHex(raw, { strict: true }) && raw.length % 2 === 0) {
-    if (raw.length > 2 + 2 * MAX_ENVELOPE_BYTES) {
-      throw invalid(`The envelope is longer than the ${MAX_ENVELOPE_BYTES}-byte limit. ${NOT_COMPATIBLE}`, 'too-long', { bytes: (raw.length - 2) / 2 });
-    }
-    env = hexToBytes(raw);
-  } else throw invalid(`The envelope is neither bytes nor 0x-hex. ${NOT_COMPATIBLE}`, 'not-bytes');
-
-  const n = env.length;
-  if (n === 0) throw invalid('The envelope is empty, so there is no message to show.', 'empty');
-  if (n > MAX_ENVELOPE_BYTES) throw invalid(`The envelope is ${n} bytes, over the ${MAX_ENVELOPE_BYTES}-byte limit. ${NOT_COMPATIBLE}`, 'too-long', { bytes: n });
+export function readEnvelopeHeader(envelope: Uint8Array | Hex): EnvelopeHeader {
+  const env = toBytes(envelope);
+  if (env.length === 0) throw invalid('The envelope is empty, so there is no message to show.', 'empty');
   const version = env[0]!;
   if (version !== ENVELOPE_VERSION) {
-    throw invalid(
-      version > ENVELOPE_VERSION
-        ? `The envelope has format version ${version}, newer than this app understands (version ${ENVELOPE_VERSION}). Update the app to read it.`
-        : `The envelope has format version ${version}, which does not exist. ${NOT_COMPATIBLE}`,
-      'unknown-version',
-      { version },
-    );
+    if (version === 1) throw invalid('This message uses envelope format 1, which this version of the app no longer reads.', 'old-version', { version });
+    if (version > ENVELOPE_VERSION && version < 16) {
+      throw invalid(`This message uses envelope format ${version}, newer than this app reads (${ENVELOPE_VERSION}). Update the app to read it.`, 'newer-version', { version });
+    }
+    throw invalid(`The envelope starts with ${version}, which is no format version: it was not written by a Harmony Paid Chat app.`, 'unknown-version', { version });
   }
-  if (n < ENVELOPE_HEADER_BYTES) throw invalid(`The envelope is ${n} byte long, too short to hold a message. ${NOT_COMPATIBLE}`, 'truncated', { bytes: n });
-  const kindByte = env[1]!;
-  if (!isKind(kindByte)) {
+  const kindByte = env.length > 1 ? env[1]! : 0;
+  if (!KIND_NAMES.has(kindByte)) {
     const reserved = Object.values(RESERVED_ENVELOPE_KINDS).includes(kindByte as never);
     throw invalid(
       reserved
-        ? `The envelope is of kind ${kindByte}, which a later version of the app uses. Update the app to read it.`
-        : `The envelope has unknown kind ${kindByte}. ${NOT_COMPATIBLE}`,
+        ? `This envelope is of kind ${kindByte}, which a later version of the app uses. Update the app to read it.`
+        : `The envelope has unknown kind ${kindByte}: it was not written by a Harmony Paid Chat app.`,
       reserved ? 'reserved-kind' : 'unknown-kind',
       { kind: kindByte },
     );
   }
-  const kind: EnvelopeKind = kindByte;
-  for (const expected of [params.kind, params.context?.kind]) {
-    if (expected !== undefined && expected !== kind) {
-      const want = isKind(expected) ? ENVELOPE_KIND_NAMES[expected] : `kind ${String(expected)}`;
-      throw invalid(`Expected a ${want} envelope but this one says it is a ${ENVELOPE_KIND_NAMES[kind]}. ${NOT_COMPATIBLE}`, 'kind-mismatch', {
-        expected,
-        kind,
-      });
-    }
+  if (env.length !== ENVELOPE_BYTES) {
+    throw invalid(`The envelope is ${env.length} bytes; format 2 envelopes are always ${ENVELOPE_BYTES}. It is truncated or damaged.`, 'bad-length', { bytes: env.length });
   }
-  // Without an explicit kind, the context implies one: a refId means a reply, none a first message.
-  const ref = params.context?.refId;
-  const impliesReply = ref !== undefined && ref !== 0 && ref !== 0n;
-  if (params.kind === undefined && params.context?.kind === undefined && (kind === ENVELOPE_KIND_REPLY) !== impliesReply) {
-    const want = impliesReply ? 'a reply (a refId was given)' : 'a first message (no refId was given)';
-    throw invalid(`Expected ${want} but this envelope says it is a ${ENVELOPE_KIND_NAMES[kind]}. ${NOT_COMPATIBLE}`, 'kind-mismatch', {
-      expected: impliesReply ? ENVELOPE_KIND_REPLY : ENVELOPE_KIND_MESSAGE,
-      kind,
-    });
-  }
-  const textBytes = n - envelopeOverhead;
-  if (textBytes < 1) throw invalid(`The envelope is ${n} bytes, too short to hold any text (at least ${envelopeOverhead + 1}). It is truncated or damaged.`, 'truncated', { bytes: n });
-  if (textBytes > MAX_MESSAGE_BYTES) {
-    throw invalid(`The envelope would hold ${textBytes} bytes of text, more than the ${MAX_MESSAGE_BYTES} a ${ENVELOPE_KIND_NAMES[kind]} may have. ${NOT_COMPATIBLE}`, 'text-too-long', {
-      bytes: textBytes,
-      max: MAX_MESSAGE_BYTES,
-    });
-  }
-
-  const info = hkdfInfo(kind, params.context);
-  const myKey = requireKey(params.myKey, 'reader or author');
-  const shared = myKey.sharedPoint(params.otherPublicKey);
-  const key = deriveKey(shared, undefined, info);
-  let plain: Uint8Array;
+  const kind = kindByte as EnvelopeKind;
+  const keyId = new DataView(env.buffer, env.byteOffset, env.byteLength).getUint32(2);
+  if (keyId === 0) throw invalid('The envelope names inbox key 0, which never exists. It is damaged.', 'bad-key', { keyId });
+  let conversationKey: Uint8Array;
   try {
-    plain = symDecrypt(SYM_CONFIG, key, env.slice(ENVELOPE_HEADER_BYTES), env.slice(0, ENVELOPE_HEADER_BYTES));
+    conversationKey = parsePublicKey(env.subarray(6, 38), 'conversation key');
+  } catch {
+    throw invalid('The envelope carries no usable conversation key. It is damaged.', 'bad-key');
+  }
+  return { version, kind, kindName: KIND_NAMES.get(kind)!, keyId, conversationKey, salt: env.slice(38, 54) };
+}
+
+/** Parameters of {@link openEnvelope}. */
+export interface OpenParams {
+  envelope: Uint8Array | Hex;
+  /** The kind the event implies (MessageSent → message; MessageReplied → reply; FollowUpPosted → by author). */
+  kind: EnvelopeKind;
+  /** The reader's or author's own key: the conversation key (visitor) or the inbox key `header.keyId` (creator). */
+  myKey: MessagingKey;
+  /** The other side's public key: the creator's inbox key `header.keyId` (visitor) or `header.conversationKey` (creator). */
+  otherPublicKey: Uint8Array;
+  context: EnvelopeContext;
+}
+
+export interface OpenedEnvelope {
+  text: string;
+  header: EnvelopeHeader;
+}
+
+/**
+ * Decrypts an envelope for either party. Returns the whole text or throws; never partial text.
+ *
+ * @throws PaidChatError `ENVELOPE_INVALID` (see {@link readEnvelopeHeader}, plus 'kind-mismatch',
+ *   'bad-padding', 'bad-utf8', 'blank'), `DECRYPT_FAILED` when authentication fails (a wrong key,
+ *   an envelope copied from another message or conversation, altered bytes), `KEY_INVALID`.
+ */
+export async function openEnvelope(params: OpenParams): Promise<OpenedEnvelope> {
+  const env = toBytes(params.envelope);
+  const header = readEnvelopeHeader(env);
+  if (header.kind !== params.kind) {
+    throw invalid(
+      `Expected a ${KIND_NAMES.get(params.kind) ?? `kind ${params.kind}`} envelope, but this one says it is a ${header.kindName}. It was placed in the wrong transaction.`,
+      'kind-mismatch',
+      { expected: params.kind, kind: header.kind },
+    );
+  }
+  const info = envelopeInfo(header.kind, params.context);
+  const shared = await params.myKey.agree(params.otherPublicKey);
+  const { key, nonce } = keyAndNonce(shared, header.salt, info);
+  let padded: Uint8Array;
+  try {
+    padded = gcm(key, nonce, env.subarray(0, ENVELOPE_HEADER_BYTES)).decrypt(env.subarray(ENVELOPE_HEADER_BYTES));
   } catch (cause) {
     throw new PaidChatError(
       'DECRYPT_FAILED',
-      'This message could not be decrypted. Either it was not encrypted for this conversation (for example copied ' +
-        'from another transaction or message), it was altered, or a messaging key was changed after it was sent. ' +
-        'If you registered a new key since, import the backup of your old key to read it.',
-      { kind, bytes: n },
+      'This message could not be opened: it was altered, copied from another message or conversation, or sealed with a key that does not belong to its sender.',
+      { kind: header.kind, keyId: header.keyId },
       { cause },
     );
   } finally {
@@ -339,8 +313,24 @@ export function openEnvelope(params: OpenEnvelopeParams): OpenedEnvelope {
     shared.fill(0);
   }
   try {
-    return { text: decodeMessageText(plain), kind, version: ENVELOPE_VERSION };
+    const n = padded[0]!;
+    if (n < 1 || n > MAX_MESSAGE_BYTES || padded.subarray(1 + n).some((b) => b !== 0)) {
+      throw invalid('The envelope decrypted, but its padding is wrong: it was not written by a compatible app.', 'bad-padding', { length: n });
+    }
+    let text: string;
+    try {
+      text = decodeMessageText(padded.subarray(1, 1 + n));
+    } catch {
+      throw invalid('The envelope decrypted, but its text is not valid UTF-8 or is blank.', 'bad-utf8');
+    }
+    return { text, header };
   } finally {
-    plain.fill(0);
+    padded.fill(0);
   }
+}
+
+/** Hex of an envelope's header fields, for logs and debugging (never the ciphertext). */
+export function describeEnvelope(envelope: Uint8Array | Hex): string {
+  const h = readEnvelopeHeader(envelope);
+  return `v${h.version} ${h.kindName} key#${h.keyId} conv=${bytesToHex(h.conversationKey).slice(0, 10)}…`;
 }

@@ -3,39 +3,62 @@
  * facts that explain it in `details`. `message` says what happened and what to do.
  */
 export type PaidChatErrorCode =
+  // input
   | 'MESSAGE_EMPTY'
   | 'MESSAGE_TOO_LONG'
   | 'HANDLE_INVALID'
+  | 'ADDRESS_INVALID'
+  | 'AMOUNT_INVALID'
+  | 'WINDOW_OUT_OF_RANGE'
+  | 'SITES_INVALID'
+  // the contract's rules
   | 'HANDLE_TAKEN'
   | 'HANDLE_NOT_FOUND'
   | 'ALREADY_HAS_HANDLE'
   | 'NO_HANDLE'
-  | 'ADDRESS_INVALID'
-  | 'AMOUNT_INVALID'
   | 'PRICE_TOO_LOW'
-  | 'WINDOW_OUT_OF_RANGE'
   | 'WINDOW_TOO_LONG'
   | 'SELF_MESSAGE'
-  | 'WRONG_CHAIN'
-  | 'NO_WALLET'
-  | 'USER_REJECTED'
-  | 'INSUFFICIENT_FUNDS'
+  | 'SENDER_BLOCKED'
   | 'REPLY_WINDOW_CLOSED'
   | 'NOT_YET_REFUNDABLE'
   | 'ALREADY_SETTLED'
   | 'NOT_RECIPIENT'
+  | 'NOT_A_PARTY'
+  | 'THREAD_NOT_OPEN'
+  | 'VALUE_NOT_ACCEPTED'
   | 'MESSAGE_NOT_FOUND'
   | 'NOTHING_TO_WITHDRAW'
-  | 'KEY_MISSING'
-  | 'KEY_MISMATCH'
-  | 'KEY_INVALID'
-  | 'LOCKED'
-  | 'ENVELOPE_INVALID'
-  | 'DECRYPT_FAILED'
+  // wallet and network
+  | 'WRONG_CHAIN'
+  | 'NO_WALLET'
+  | 'USER_REJECTED'
+  | 'INSUFFICIENT_FUNDS'
   | 'RPC_UNAVAILABLE'
   | 'CONTRACT_NOT_FOUND'
   | 'TRANSACTION_FAILED'
-  | 'UNSUPPORTED_CHAIN';
+  | 'UNSUPPORTED_CHAIN'
+  // keys and envelopes
+  | 'KEY_MISSING'
+  | 'KEY_INVALID'
+  | 'KEY_NOT_FOUND'
+  | 'KEY_NOT_HELD'
+  | 'KEY_STALE'
+  | 'KEY_NOT_EXTRACTABLE'
+  | 'ENVELOPE_INVALID'
+  | 'DECRYPT_FAILED'
+  | 'STORAGE_UNAVAILABLE'
+  // backups
+  | 'BACKUP_INVALID'
+  | 'BACKUP_PASSPHRASE_WRONG'
+  | 'PASSPHRASE_WEAK'
+  // what a page may hold
+  | 'OUT_OF_SCOPE'
+  | 'SITE_NOT_ALLOWED'
+  | 'NOT_HANDLE_OWNER'
+  // the notifier
+  | 'NOTIFIER_UNAVAILABLE'
+  | 'NOTIFIER_REFUSED';
 
 export class PaidChatError extends Error {
   override name = 'PaidChatError';

@@ -2,41 +2,58 @@
  * harmony-paid-chat SDK: headless, DOM-free, the same in the browser and in Node.
  *
  *   import { createPaidChat } from 'harmony-paid-chat';
- *   const chat = createPaidChat({ chain: 'harmony', wallet: window.ethereum });
+ *   const chat = createPaidChat({ chain: 'harmony', wallet: window.ethereum, scope: { handle: '@satoshi', origin: location.origin } });
  */
-export {
-  createPaidChat,
-  PaidChat,
-  toPaidChatError,
-  formatOne,
-  parseOne,
-  MIN_GAS_PRICE,
-  GAS_MARGIN_PERCENT,
-  type PaidChatOptions,
-  type Profile,
-  type ChatMessage,
-  type MessageStatus,
-  type Page,
-  type SendResult,
-  type TxResult,
-  type ChatEvent,
-  type WalletInput,
-} from './client.js';
+export { createPaidChat, PaidChat, type PaidChatOptions, type WalletInput } from './client.js';
+export type {
+  ChatMessage,
+  ChatEvent,
+  ConversationEntry,
+  ConversationPage,
+  FollowUp,
+  KeyStatus,
+  MessageStatus,
+  Page,
+  Profile,
+  ReadState,
+  SendResult,
+  ThreadInfo,
+  TxResult,
+} from './types.js';
+export { toPaidChatError, REVERT_CODES } from './revert.js';
+export { formatOne, parseOne, describeWindow, MIN_WINDOW_SECONDS, MAX_WINDOW_SECONDS } from './units.js';
+export { MIN_GAS_PRICE, GAS_MARGIN_PERCENT } from './transact.js';
 export { PaidChatError, isPaidChatError, type PaidChatErrorCode } from './errors.js';
-export {
-  CHAINS,
-  DEFAULT_CONTRACTS,
-  harmony,
-  harmonyTestnet,
-  local,
-  resolveChain,
-  explorerTxUrl,
-  type ChainName,
-} from './chains.js';
+export { CHAINS, DEFAULT_CONTRACTS, harmony, harmonyTestnet, local, resolveChain, explorerTxUrl, type ChainName } from './chains.js';
 export { MAX_LOG_RANGE, logWindows, type RetryInfo, type RetryPolicy } from './rpc.js';
 export { normalizeHandle, isValidHandle, formatHandle, handleToBytes32, bytes32ToHandle } from './handles.js';
 export { parseAddress, toOneAddress, fromOneAddress, shortAddress } from './address.js';
 export { MAX_MESSAGE_BYTES, utf8Length, encodeMessageText } from './text.js';
-export { keyDerivationMessage, deriveMessagingKey, exportMessagingKey, importMessagingKey, type MessagingKey } from './keys.js';
-export { sealEnvelope, openEnvelope, ENVELOPE_KIND_MESSAGE, ENVELOPE_KIND_REPLY } from './envelope.js';
+export { normalizeOrigin, parseSites, formatSites, siteAllowed, MAX_SITES_BYTES } from './sites.js';
+export { MessagingKey, generateMessagingKey, messagingKeyFromSecret, hasWebCryptoX25519, parsePublicKey } from './keys.js';
+export { Keyring, type HeldKey, type RestoreReport, type KeyringScope } from './keyring.js';
+export { memoryKeyStore, scopeId, type KeyStore, type StoredKey, type StoredBackupKey } from './keystore.js';
+export { indexedDbKeyStore, hasIndexedDb } from './keystore-idb.js';
+export {
+  BACKUP_FORMAT,
+  DEFAULT_SCRYPT,
+  MIN_PASSPHRASE_LENGTH,
+  checkPassphrase,
+  parseBackupFile,
+  type BackupFile,
+  type BackupEntryMeta,
+} from './backup.js';
+export {
+  sealEnvelope,
+  openEnvelope,
+  readEnvelopeHeader,
+  envelopeInfo,
+  ENVELOPE_VERSION,
+  ENVELOPE_KIND,
+  ENVELOPE_BYTES,
+  RESERVED_ENVELOPE_KINDS,
+  type EnvelopeKind,
+  type EnvelopeContext,
+  type EnvelopeHeader,
+} from './envelope.js';
 export { paidChatAbi } from './generated/paid-chat.js';
