@@ -1,115 +1,161 @@
 /**
- * SDK numbers against anvil: envelope size for a 140-byte text, RPC round trips and time for a
- * page of 50 out of an inbox of 1,000, and decryptions per second. Writes bench/out/sdk.json.
+ * SDK numbers against anvil: envelope sizes (1- and 140-byte texts), RPC round trips and time for
+ * a page of 50 out of an inbox of 1,000 and out of a 1,000-entry conversation, and envelopes opened
+ * per second. Writes bench/out/sdk.json.
  */
-import { encodeFunctionData, type Hex } from 'viem';
+import { encodeFunctionData, hexToBytes, type Address, type Hex } from 'viem';
 import { paidChatAbi } from '../src/sdk/generated/paid-chat.js';
-import { createPaidChat } from '../src/sdk/index.js';
-import { deriveMessagingKey, keyDerivationMessage } from '../src/sdk/keys.js';
-import { sealEnvelope, openEnvelope, ENVELOPE_KIND_MESSAGE } from '../src/sdk/envelope.js';
-import { startTestChain, GAS_PRICE } from '../test/support/chain.js';
+import { createPaidChat, Keyring, memoryKeyStore, type PaidChat } from '../src/sdk/index.js';
+import { ENVELOPE_KIND, openEnvelope, sealEnvelope } from '../src/sdk/envelope.js';
+import { generateMessagingKey, type MessagingKey } from '../src/sdk/keys.js';
+import { startTestChain, GAS_PRICE, type TestChain } from '../test/support/chain.js';
 import { TestWallet } from '../test/support/test-wallet.js';
-import { startRpcProxy } from '../test/support/rpc-proxy.js';
+import { startRpcProxy, type RpcProxy } from '../test/support/rpc-proxy.js';
 import { report } from './lib.js';
 
-const INBOX = 1_000;
+const SIZE = 1_000;
 const PAGE = 50;
+const SITE = 'https://bench.example';
+
+/** Sends raw transactions from dev account `i` with consecutive nonces, without waiting for each. */
+function rawSender(tc: TestChain, i: number) {
+  let nonce: number | undefined;
+  return async (functionName: string, args: readonly unknown[], value = 0n): Promise<Hex> => {
+    nonce ??= await tc.publicClient.getTransactionCount({ address: tc.accounts[i]!.address, blockTag: 'pending' });
+    return tc.wallet(i).sendTransaction({
+      to: tc.contract,
+      data: encodeFunctionData({ abi: paidChatAbi, functionName: functionName as any, args: args as any }),
+      value,
+      nonce: nonce++,
+      gas: 300_000n,
+      type: 'legacy',
+      gasPrice: GAS_PRICE,
+    } as any);
+  };
+}
+
+async function measurePages(proxy: RpcProxy, read: (cursor: any) => Promise<{ next: any; ok: boolean }>) {
+  await read(undefined); // warm up (scope checks, caches)
+  const runs: { ms: number; requests: number }[] = [];
+  let cursor: any;
+  for (let r = 0; r < 5; r++) {
+    proxy.reset();
+    const t = performance.now();
+    const { next, ok } = await read(cursor);
+    runs.push({ ms: performance.now() - t, requests: proxy.requests });
+    if (!ok) throw new Error('page not fully opened');
+    cursor = next;
+  }
+  return { ms: Math.round(runs.map((r) => r.ms).sort((a, b) => a - b)[2]!), requests: Math.max(...runs.map((r) => r.requests)), runs };
+}
 
 export async function runSdkBench() {
   const tc = await startTestChain();
   const proxy = await startRpcProxy(tc.rpcUrl);
   try {
     const wallet = (i: number) => Object.assign(new TestWallet({ index: i, rpcUrl: tc.rpcUrl, chainId: tc.chain.id }), { authorized: true });
-    const creator = createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: wallet(1) as any });
-    await creator.claimHandle({ handle: 'satoshi', price: '1' });
-    // Senders: 4 accounts; the SDK seals each envelope, then raw transactions fill the inbox fast.
-    const senders = [2, 3, 4, 5].map((i) => ({ i, chat: createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: wallet(i) as any }) }));
-    const creatorProfile = await creator.getProfile('@satoshi');
-    const keys = new Map<number, Awaited<ReturnType<typeof deriveMessagingKey>>>();
-    for (const s of senders) {
-      await s.chat.send({ to: '@satoshi', text: 'hello' }); // registers the key
-      const sig = await tc.accounts[s.i].signMessage({
-        message: keyDerivationMessage({ chainId: tc.chain.id, contract: tc.contract, account: tc.accounts[s.i].address }),
-      });
-      keys.set(s.i, deriveMessagingKey(sig));
-    }
-    const nonces = new Map<number, number>();
-    for (const s of senders) nonces.set(s.i, await tc.publicClient.getTransactionCount({ address: tc.accounts[s.i].address }));
-    const hashes: Hex[] = [];
-    for (let n = senders.length; n < INBOX; n++) {
-      const s = senders[n % senders.length];
-      const env = sealEnvelope({
-        kind: ENVELOPE_KIND_MESSAGE,
+    const creatorStore = memoryKeyStore();
+    const client = (i: number, rpcUrl?: string): PaidChat =>
+      createPaidChat({ chain: tc.chain, rpcUrl, contract: tc.contract, wallet: wallet(i) as any, keyStore: i === 1 ? creatorStore : memoryKeyStore(), scope: { handle: 'satoshi', origin: SITE } });
+    const creator = client(1);
+    await creator.claimHandle({ handle: 'satoshi', price: '0' });
+    const profile = await creator.getProfile('@satoshi');
+    const creatorKey = (await new Keyring(creatorStore, { chainId: tc.chain.id, contract: tc.contract, account: profile.address }).inboxKey(1))!;
+    const ctx = { chainId: tc.chain.id, contract: tc.contract };
+
+    // Envelope sizes.
+    const { key: someone } = await generateMessagingKey();
+    const seal = (text: string) =>
+      sealEnvelope({ kind: ENVELOPE_KIND.message, text, authorKey: someone, readerPublicKey: profile.publicKey!, keyId: 1, context: { ...ctx, author: tc.accounts[2]!.address, reader: profile.address } });
+    const envelopeBytes1 = (await seal('x')).length;
+    const envelopeBytes140 = (await seal('x'.repeat(140))).length;
+
+    // An inbox of 1,000 from 4 senders, sealed by the SDK, sent as raw transactions.
+    const senders = [2, 3, 4, 5].map((i) => ({ i, send: rawSender(tc, i) }));
+    const senderKeys = new Map<number, MessagingKey>();
+    for (const s of senders) senderKeys.set(s.i, (await generateMessagingKey()).key);
+    let last: Hex | undefined;
+    for (let n = 0; n < SIZE; n++) {
+      const s = senders[n % senders.length]!;
+      const env = await sealEnvelope({
+        kind: ENVELOPE_KIND.message,
         text: `message number ${n} — ${'·'.repeat(n % 40)}`,
-        authorKey: keys.get(s.i)!,
-        readerPublicKey: creatorProfile.publicKey!,
-        context: { chainId: tc.chain.id, contract: tc.contract, author: tc.accounts[s.i].address, reader: creatorProfile.address },
+        authorKey: senderKeys.get(s.i)!,
+        readerPublicKey: profile.publicKey!,
+        keyId: 1,
+        context: { ...ctx, author: tc.accounts[s.i]!.address, reader: profile.address },
       });
-      const nonce = nonces.get(s.i)!;
-      nonces.set(s.i, nonce + 1);
-      hashes.push(
-        await tc.wallet(s.i).sendTransaction({
-          to: tc.contract,
-          data: encodeFunctionData({ abi: paidChatAbi, functionName: 'sendMessage', args: [creatorProfile.address, 30n * 86_400n, `0x${Buffer.from(env).toString('hex')}`] }),
-          value: 10n ** 18n,
-          nonce,
-          gas: 200_000n,
-          type: 'legacy',
-          gasPrice: GAS_PRICE,
-        } as any),
-      );
+      last = await s.send('sendMessage', [profile.address, 30n * 86_400n, `0x${Buffer.from(env).toString('hex')}`]);
     }
-    await tc.publicClient.waitForTransactionReceipt({ hash: hashes[hashes.length - 1] });
-
-    const reader = createPaidChat({ chain: tc.chain, rpcUrl: proxy.url, contract: tc.contract, wallet: wallet(1) as any });
-    await reader.unlock();
-    await reader.inbox({ limit: PAGE }); // warm up
-    const runs: { ms: number; requests: number }[] = [];
-    let cursor: bigint | undefined;
-    for (let r = 0; r < 5; r++) {
-      proxy.reset();
-      const t = performance.now();
+    await tc.publicClient.waitForTransactionReceipt({ hash: last! });
+    const reader = client(1, proxy.url);
+    const inbox = await measurePages(proxy, async (cursor) => {
       const page = await reader.inbox({ limit: PAGE, cursor });
-      runs.push({ ms: performance.now() - t, requests: proxy.requests });
-      if (page.items.length !== PAGE || !page.items.every((m) => m.verified)) throw new Error('page not fully decrypted');
-      cursor = page.nextCursor;
-    }
-    const inboxPageMs = Math.round(runs.map((r) => r.ms).sort((a, b) => a - b)[2]);
-    const inboxPageRpcRequests = Math.max(...runs.map((r) => r.requests));
+      return { next: page.nextCursor, ok: page.items.length === PAGE && page.items.every((m) => m.verified) };
+    });
 
-    // Decryption throughput (one envelope opened repeatedly, as the inbox does per message).
-    const a = keys.get(2)!;
-    const env = sealEnvelope({
-      kind: ENVELOPE_KIND_MESSAGE,
-      text: 'x'.repeat(140),
-      authorKey: a,
-      readerPublicKey: creatorProfile.publicKey!,
-      context: { chainId: tc.chain.id, contract: tc.contract, author: tc.accounts[2].address, reader: creatorProfile.address },
+    // A conversation of 1,000 entries: a paid message, its reply, then follow-ups from both sides.
+    const visitor = client(6);
+    const v = tc.accounts[6]!.address as Address;
+    const first = await visitor.send({ to: '@satoshi', text: 'opening question' });
+    await creator.reply({ id: first.id, text: 'OK' });
+    const [sentLog] = (await tc.publicClient.getContractEvents({ address: tc.contract, abi: paidChatAbi, eventName: 'MessageSent', args: { id: first.id }, fromBlock: first.blockNumber, toBlock: first.blockNumber })) as any[];
+    const visitorPublic = hexToBytes(sentLog.args.envelope).slice(6, 38);
+    // Visitor follow-ups are sealed with a second conversation key of theirs (the creator reads each by the key it carries).
+    const { key: v2 } = await generateMessagingKey();
+    const sendV = rawSender(tc, 6);
+    const sendC = rawSender(tc, 1);
+    for (let n = 0; n < SIZE - 2; n++) {
+      const byVisitor = n % 2 === 0;
+      const env = await sealEnvelope({
+        kind: byVisitor ? ENVELOPE_KIND.visitorFollowUp : ENVELOPE_KIND.creatorFollowUp,
+        text: `follow-up ${n}`,
+        authorKey: byVisitor ? v2 : creatorKey,
+        readerPublicKey: byVisitor ? profile.publicKey! : visitorPublic,
+        keyId: 1,
+        context: { ...ctx, author: byVisitor ? v : profile.address, reader: byVisitor ? profile.address : v, ref: BigInt(first.thread) },
+      });
+      last = await (byVisitor ? sendV : sendC)('postFollowUp', [first.id, `0x${Buffer.from(env).toString('hex')}`]);
+    }
+    await tc.publicClient.waitForTransactionReceipt({ hash: last! });
+    const thread = await measurePages(proxy, async (cursor) => {
+      const page = await reader.conversation({ with: v, limit: PAGE, cursor });
+      return { next: page.cursor, ok: page.entries.length === PAGE && page.entries.every((e) => (e.type === 'message' ? e.message.verified : e.followUp.verified)) };
     });
-    const creatorSig = await tc.accounts[1].signMessage({
-      message: keyDerivationMessage({ chainId: tc.chain.id, contract: tc.contract, account: tc.accounts[1].address }),
-    });
-    const creatorKey = deriveMessagingKey(creatorSig);
+
+    // Envelopes opened per second (a fresh salt each, as on chain; shared secrets cached per key, as in a page).
+    const envs = await Promise.all(Array.from({ length: 200 }, (_, i) => seal(`text ${i} ${'x'.repeat(120)}`)));
     const t0 = performance.now();
     let n = 0;
     while (performance.now() - t0 < 2000) {
-      openEnvelope({
-        envelope: env,
-        myKey: creatorKey,
-        otherPublicKey: a.publicKey,
-        context: { chainId: tc.chain.id, contract: tc.contract, author: tc.accounts[2].address, reader: creatorProfile.address, kind: ENVELOPE_KIND_MESSAGE },
-      });
+      await openEnvelope({ envelope: envs[n % envs.length]!, kind: ENVELOPE_KIND.message, myKey: creatorKey, otherPublicKey: someone.publicKey, context: { ...ctx, author: tc.accounts[2]!.address, reader: profile.address } });
       n++;
     }
-    const decryptPerSecond = Math.round(n / ((performance.now() - t0) / 1000));
-    const result = { envelopeBytes140: env.length, inboxSize: INBOX, pageSize: PAGE, inboxPageRpcRequests, inboxPageMs, decryptPerSecond, runs };
+    const openPerSecond = Math.round(n / ((performance.now() - t0) / 1000));
+
+    const result = {
+      envelopeBytes1,
+      envelopeBytes140,
+      inboxSize: SIZE,
+      pageSize: PAGE,
+      inboxPageRpcRequests: inbox.requests,
+      inboxPageMs: inbox.ms,
+      threadSize: SIZE,
+      threadPageRpcRequests: thread.requests,
+      threadPageMs: thread.ms,
+      openPerSecond,
+      runs: { inbox: inbox.runs, thread: thread.runs },
+    };
     report(
       'sdk',
       [
-        { metric: 'envelope bytes for a 140-byte text', value: env.length, bar: 'aim ≤ 200' },
-        { metric: `RPC round trips, page of ${PAGE} of ${INBOX}`, value: inboxPageRpcRequests, bar: '≤ 4' },
-        { metric: `page of ${PAGE} of ${INBOX} (median ms, loopback)`, value: inboxPageMs },
-        { metric: 'envelopes decrypted per second', value: decryptPerSecond },
+        { metric: 'envelope bytes, 1-byte text', value: envelopeBytes1, bar: '= 140-byte' },
+        { metric: 'envelope bytes, 140-byte text', value: envelopeBytes140 },
+        { metric: `RPC round trips, page of ${PAGE} of a ${SIZE}-message inbox`, value: inbox.requests, bar: '≤ 2' },
+        { metric: `inbox page (median ms, loopback)`, value: inbox.ms },
+        { metric: `RPC round trips, page of ${PAGE} of a ${SIZE}-entry conversation`, value: thread.requests, bar: '≤ 2' },
+        { metric: `conversation page (median ms, loopback)`, value: thread.ms },
+        { metric: 'envelopes opened per second', value: openPerSecond },
       ],
       result,
     );

@@ -107,6 +107,8 @@ export class PaidChat {
   #retry: RetryPolicy;
   #store: KeyStore;
   #rings = new Map<string, Keyring>();
+  /** Facts that scope checks read on every call (a handle's owner, an account's sites), kept briefly. */
+  #facts = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(options: PaidChatOptions = {}) {
     this.chain = resolveChain(options.chain, options.rpcUrl);
@@ -299,6 +301,23 @@ export class PaidChat {
 
   // ---------------------------------------------------------------- scope and keys
 
+  /** How long scope facts are reused (a change of owner or sites shows within this time). */
+  static readonly SCOPE_FACTS_TTL_MS = 30_000;
+
+  #fact<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const hit = this.#facts.get(key);
+    if (hit && Date.now() - hit.at < PaidChat.SCOPE_FACTS_TTL_MS) return hit.value as Promise<T>;
+    const value = read();
+    this.#facts.set(key, { at: Date.now(), value });
+    value.catch(() => this.#facts.delete(key));
+    return value;
+  }
+
+  /** Forgets cached scope facts (after this client changed them). */
+  #forgetFacts(): void {
+    this.#facts.clear();
+  }
+
   async #ring(account?: Address): Promise<Keyring> {
     const a = account ?? (await this.#requireAccount());
     const id = a.toLowerCase();
@@ -312,8 +331,9 @@ export class PaidChat {
 
   /** The owner of the scope's handle (undefined without a scope handle). */
   async #scopeOwner(): Promise<Address | undefined> {
-    if (!this.scope.handle) return undefined;
-    return (await this.getProfileByHandle(this.scope.handle)).address;
+    const handle = this.scope.handle;
+    if (!handle) return undefined;
+    return this.#fact(`owner:${handle}`, async () => (await this.getProfileByHandle(handle)).address);
   }
 
   /** @throws PaidChatError `OUT_OF_SCOPE` unless a conversation with `peer` is in this client's scope. */
@@ -333,8 +353,10 @@ export class PaidChat {
    * page's origin must be one of its sites.
    */
   async #inboxAllowed(account: Address): Promise<{ ok: true; sites: string[] } | { ok: false; error: PaidChatError; sites: string[] }> {
-    const owner = await this.#scopeOwner();
-    const sites = this.scope.origin ? await this.sitesOf(account) : [];
+    const [owner, sites] = await Promise.all([
+      this.#scopeOwner(),
+      this.scope.origin ? this.#fact(`sites:${account.toLowerCase()}`, () => this.sitesOf(account)) : Promise.resolve([] as string[]),
+    ]);
     if (owner && !same(owner, account)) {
       return {
         ok: false,
@@ -522,7 +544,9 @@ export class PaidChat {
     if (me.handle) throw new PaidChatError('ALREADY_HAS_HANDLE', `This wallet already holds @${me.handle}. Release it first, or use another wallet.`, { handle: me.handle });
     const ring = await this.#ring(account);
     const key = await ring.createInboxKey();
-    return this.#registerKey(ring, key, () => this.#send('claimHandle', [handleToBytes32(handle), price, window, key.publicKeyHex, stringToHex(sites)]));
+    return this.#registerKey(ring, key, () =>
+      this.#send('claimHandle', [handleToBytes32(handle), price, window, key.publicKeyHex, stringToHex(sites)]).finally(() => this.#forgetFacts()),
+    );
   }
 
   /** Changes price, reply window and/or follow-up price of the connected account's handle. */
@@ -533,16 +557,19 @@ export class PaidChat {
     const followUpPrice = opts.followUpPrice === undefined ? me.followUpPrice : parseOne(opts.followUpPrice);
     const window = opts.window ?? me.window;
     checkWindow(window);
-    return this.#send('updateProfile', [price, window, followUpPrice]);
+    const { logs: _, ...res } = await this.#send('updateProfile', [price, window, followUpPrice]);
+    return res;
   }
 
   /** Sets the sites (origins) where the connected account's inbox may be opened. */
   async setSites(sites: string[]): Promise<TxResult> {
-    return this.#send('setSites', [stringToHex(formatSites(sites))]);
+    const { logs: _, ...res } = await this.#send('setSites', [stringToHex(formatSites(sites))]).finally(() => this.#forgetFacts());
+    return res;
   }
 
   async releaseHandle(): Promise<TxResult> {
-    return this.#send('releaseHandle', []);
+    const { logs: _, ...res } = await this.#send('releaseHandle', []).finally(() => this.#forgetFacts());
+    return res;
   }
 
   // ---------------------------------------------------------------- messages
@@ -692,9 +719,11 @@ export class PaidChat {
    */
   async #parties(withWho: string): Promise<{ visitor: Address; creator: Address; account: Address }> {
     const account = await this.#requireAccount();
-    const other = await this.getProfile(withWho);
     const owner = await this.#scopeOwner();
-    const meCreator = owner ? same(owner, account) : /^(0x|one1)/i.test(withWho.trim());
+    const w = withWho.trim();
+    const isAddress = /^(0x|one1)/i.test(w);
+    const other = { address: isAddress ? parseAddress(w) : owner && normalizeHandle(w) === this.scope.handle ? owner : (await this.getProfileByHandle(w)).address };
+    const meCreator = owner ? same(owner, account) : isAddress;
     if (same(other.address, account)) throw new PaidChatError('SELF_MESSAGE', 'A conversation needs two different accounts.');
     if (meCreator) {
       await this.#requireInbox(account);

@@ -122,7 +122,7 @@ export class MessagingKey {
    * @throws PaidChatError `KEY_INVALID` when `peer` is not a usable public key (wrong length,
    *   zero, or a low-order point that gives an all-zero secret).
    */
-  agree(peer: Uint8Array): Promise<Uint8Array> {
+  async agree(peer: Uint8Array): Promise<Uint8Array> {
     const pk = parsePublicKey(peer, "other party's key");
     const id = bytesToHex(pk);
     let p = this.#agreed.get(id);

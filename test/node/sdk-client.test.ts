@@ -1,17 +1,21 @@
 /**
- * The SDK against a real anvil (Istanbul rules) and the real contract: the whole story, every
- * typed error, hostile envelopes, one1 input, and how many RPC round trips a page costs.
+ * The SDK against a real anvil (Istanbul rules) and the real contract: the whole story, threads,
+ * keys (rotation, backup, restore, lost keys), what a scoped page may hold, every typed error,
+ * hostile envelopes, and how many RPC round trips a page costs.
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEther, type Hex } from 'viem';
+import { custom, http, parseEther, toHex, type Hex } from 'viem';
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 import {
   createPaidChat,
+  memoryKeyStore,
   PaidChatError,
   toOneAddress,
+  type KeyStore,
   type PaidChat,
   type PaidChatErrorCode,
+  type PaidChatOptions,
 } from '../../src/sdk/index.js';
 import { startTestChain, GAS_PRICE, type TestChain } from '../support/chain.js';
 import { TestWallet } from '../support/test-wallet.js';
@@ -21,6 +25,9 @@ import { freePort } from '../../scripts/lib/anvil.js';
 let tc: TestChain;
 let proxy: RpcProxy;
 const ONE = (n: string) => parseEther(n);
+const PASS = 'correct horse battery staple';
+const CHEAP = { cost: { N: 1024 } };
+const SITE = 'https://satoshi.example';
 
 async function rejects(p: Promise<unknown> | (() => unknown), code: PaidChatErrorCode, match?: RegExp): Promise<PaidChatError> {
   try {
@@ -34,14 +41,20 @@ async function rejects(p: Promise<unknown> | (() => unknown), code: PaidChatErro
   assert.fail(`expected ${code}, but it succeeded`);
 }
 
-/**
- * A client for dev account i through an EIP-1193 wallet (as in a browser), already granted the
- * account (as after "Connect"), unless `connected` is false.
- */
-function clientFor(i: number, extra: Partial<Parameters<typeof createPaidChat>[0]> = {}, connected = true): { chat: PaidChat; wallet: TestWallet } {
+/** One device: its key store survives across the clients made for it (like one browser's IndexedDB). */
+const devices = new Map<string, KeyStore>();
+const device = (name: string) => {
+  let s = devices.get(name);
+  if (!s) devices.set(name, (s = memoryKeyStore()));
+  return s;
+};
+
+/** A client for dev account i through an EIP-1193 wallet, already granted the account, on device `dev`. */
+function clientFor(i: number, extra: Partial<PaidChatOptions> & { dev?: string } = {}, connected = true): { chat: PaidChat; wallet: TestWallet } {
   const wallet = new TestWallet({ index: i, rpcUrl: tc.rpcUrl, chainId: tc.chain.id });
   wallet.authorized = connected;
-  const chat = createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: wallet as any, ...extra });
+  const { dev, ...opts } = extra;
+  const chat = createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: wallet as any, keyStore: device(dev ?? `account-${i}`), ...opts });
   return { chat, wallet };
 }
 
@@ -49,6 +62,12 @@ async function gasCost(hash: Hex) {
   const r = await tc.publicClient.getTransactionReceipt({ hash });
   return r.gasUsed * r.effectiveGasPrice;
 }
+
+const balance = (i: number) => tc.publicClient.getBalance({ address: tc.accounts[i]!.address });
+const raw = async (from: number, functionName: string, args: readonly unknown[], value = 0n) => {
+  const hash = await tc.wallet(from).writeContract({ address: tc.contract, abi: paidChatAbi, functionName, args, value, type: 'legacy', gasPrice: GAS_PRICE } as any);
+  return tc.publicClient.waitForTransactionReceipt({ hash });
+};
 
 before(async () => {
   tc = await startTestChain();
@@ -60,79 +79,212 @@ after(async () => {
 });
 
 describe('the whole story', () => {
-  test('@satoshi claims, an admirer pays 10 ONE, satoshi reads it verified and replies OK, coins move exactly; a second message is refunded', async () => {
-    const { chat: satoshi } = clientFor(1);
-    const { chat: admirer } = clientFor(2);
-    await satoshi.connect();
-    await satoshi.claimHandle({ handle: '@Satoshi', price: '10' });
+  test('claim, a paid message read verified, reply OK with exact payouts, the conversation for both, refund after the window; no signature is ever asked', async () => {
+    const { chat: satoshi, wallet: sw } = clientFor(1, { scope: { handle: '@satoshi', origin: SITE } });
+    const { chat: admirer, wallet: aw } = clientFor(2, { scope: { handle: '@satoshi' } });
+    const claim = await satoshi.claimHandle({ handle: '@Satoshi', price: '10' });
+    assert.equal(claim.keyId, 1);
+    assert.deepEqual(await satoshi.sitesOf(tc.accounts[1].address), [SITE]);
     const profile = await admirer.getProfile('@satoshi');
-    assert.equal(profile.handle, 'satoshi');
-    assert.equal(profile.price, ONE('10'));
-    assert.equal(profile.window, 7 * 86_400);
-    await admirer.claimHandle({ handle: 'satoshi-admirer', price: '0' });
+    assert.deepEqual([profile.handle, profile.price, profile.window, profile.keyId, profile.hasKey], ['satoshi', ONE('10'), 7 * 86_400, 1, true]);
 
     const sent = await admirer.send({ to: '@satoshi', text: 'Hi satoshi 👋 — what was the first block like?' });
-    assert.equal(typeof sent.id, 'bigint');
+    assert.equal(sent.thread, 1);
+    const [m] = (await satoshi.inbox()).items;
+    assert.deepEqual([m!.text, m!.verified, m!.readState, m!.status, m!.amount, m!.payout, m!.keyId], [
+      'Hi satoshi 👋 — what was the first block like?',
+      true,
+      'ok',
+      'waiting',
+      ONE('10'),
+      ONE('9.9'),
+      1,
+    ]);
 
-    const inbox = await satoshi.inbox();
-    assert.equal(inbox.items.length, 1);
-    const m = inbox.items[0];
-    assert.equal(m.text, 'Hi satoshi 👋 — what was the first block like?');
-    assert.equal(m.verified, true);
-    assert.equal(m.senderHandle, 'satoshi-admirer');
-    assert.equal(m.status, 'waiting');
-    assert.equal(m.amount, ONE('10'));
+    const before = await balance(1);
+    const fees = (await tc.publicClient.readContract({ address: tc.contract, abi: paidChatAbi, functionName: 'accruedFees' })) as bigint;
+    const r = await satoshi.reply({ id: m!.id, text: 'OK' });
+    assert.equal((await balance(1)) - before + (await gasCost(r.txHash)), ONE('9.9'));
+    assert.equal(((await tc.publicClient.readContract({ address: tc.contract, abi: paidChatAbi, functionName: 'accruedFees' })) as bigint) - fees, ONE('0.1'));
 
-    const satoshiBefore = await tc.publicClient.getBalance({ address: tc.accounts[1].address });
-    const feesBefore = (await tc.publicClient.readContract({ address: tc.contract, abi: paidChatAbi, functionName: 'accruedFees' })) as bigint;
-    const r = await satoshi.reply({ id: m.id, text: 'OK' });
-    const satoshiAfter = await tc.publicClient.getBalance({ address: tc.accounts[1].address });
-    const feesAfter = (await tc.publicClient.readContract({ address: tc.contract, abi: paidChatAbi, functionName: 'accruedFees' })) as bigint;
-    assert.equal(satoshiAfter - satoshiBefore + (await gasCost(r.txHash)), ONE('9.9'));
-    assert.equal(feesAfter - feesBefore, ONE('0.1'));
+    const conv = await admirer.conversation({ with: '@satoshi' });
+    assert.equal(conv.thread?.open, true);
+    const e = conv.entries[0]!;
+    assert.ok(e.type === 'message');
+    assert.deepEqual([e.message.text, e.message.reply, e.message.status, e.message.verified], ['Hi satoshi 👋 — what was the first block like?', 'OK', 'replied', true]);
 
-    const outbox = await admirer.outbox();
-    assert.equal(outbox.items[0].status, 'replied');
-    assert.equal(outbox.items[0].text, 'Hi satoshi 👋 — what was the first block like?');
-    assert.equal(outbox.items[0].reply, 'OK');
-    assert.equal(outbox.items[0].recipientHandle, 'satoshi');
-
-    // A second message goes unanswered and is refunded after the window.
     const second = await admirer.send({ to: 'satoshi', text: 'Still there?', amount: '12.5' });
     await rejects(admirer.refund(second.id), 'NOT_YET_REFUNDABLE');
     await tc.increaseTime(7 * 86_400);
     await rejects(satoshi.reply({ id: second.id, text: 'late' }), 'REPLY_WINDOW_CLOSED');
-    const before = await tc.publicClient.getBalance({ address: tc.accounts[2].address });
+    const b2 = await balance(2);
     const rf = await admirer.refund(second.id);
-    const afterBal = await tc.publicClient.getBalance({ address: tc.accounts[2].address });
-    assert.equal(afterBal - before + (await gasCost(rf.txHash)), ONE('12.5'));
+    assert.equal((await balance(2)) - b2 + (await gasCost(rf.txHash)), ONE('12.5'));
     await rejects(admirer.refund(second.id), 'ALREADY_SETTLED');
-    const [latest] = (await admirer.outbox()).items;
-    assert.equal(latest.status, 'refunded');
-    assert.equal(latest.text, 'Still there?');
-    assert.ok(latest.deadline > 0n, 'deadline of a settled message comes from its MessageSent log');
-  });
-
-  test('a first-time sender registers its key in the same transaction as its first send', async () => {
-    const { chat, wallet } = clientFor(3);
-    await chat.connect();
-    const sent = await chat.send({ to: '@satoshi', text: 'first time here' });
+    const latest = (await admirer.conversation({ with: '@satoshi' })).entries.at(-1)!;
+    assert.ok(latest.type === 'message');
+    assert.deepEqual([latest.message.status, latest.message.text], ['refunded', 'Still there?']);
+    for (const w of [sw, aw]) {
+      assert.ok(!w.calls.some((c) => c === 'personal_sign' || c.startsWith('eth_signTypedData')), `no signature was asked: ${w.calls.join(',')}`);
+    }
     const tx = await tc.publicClient.getTransaction({ hash: sent.txHash });
     assert.equal(tx.type, 'legacy');
     assert.ok(tx.gasPrice! >= 100_000_000_000n);
-    const sends = wallet.calls.filter((c) => c === 'eth_sendTransaction').length;
-    assert.equal(sends, 1, 'one transaction: registerKeyAndSend');
-    assert.equal((await chat.getProfileByAddress(tc.accounts[3].address)).hasKey, true);
+  });
+
+  test('follow-ups after a reply, a follow-up price paid out at once minus the fee, close, and reopening', async () => {
+    const { chat: satoshi } = clientFor(1, { scope: { handle: '@satoshi', origin: SITE } });
+    const { chat: fan } = clientFor(3, { scope: { handle: '@satoshi' } });
+    const visitor = tc.accounts[3].address;
+    const first = await fan.send({ to: '@satoshi', text: 'question' });
+    await rejects(fan.postFollowUp({ with: '@satoshi', text: 'too early' }), 'THREAD_NOT_OPEN');
+    await satoshi.reply({ id: first.id, text: 'answer' });
+    await fan.postFollowUp({ with: '@satoshi', text: 'thanks, and…' });
+    await satoshi.postFollowUp({ with: visitor, text: 'you are welcome' });
+    await satoshi.updateProfile({ followUpPrice: '2' });
+    await rejects(fan.postFollowUp({ with: '@satoshi', text: 'cheap', amount: '1' }), 'PRICE_TOO_LOW');
+    const b = await balance(1);
+    const paid = await fan.postFollowUp({ with: '@satoshi', text: 'worth it' });
+    assert.equal((await balance(1)) - b, ONE('1.98'));
+    assert.equal(paid.index, 2);
+    await rejects(satoshi.postFollowUp({ with: visitor, text: 'gift', amount: '1' }), 'VALUE_NOT_ACCEPTED');
+    for (const reader of [fan, satoshi]) {
+      const page = await reader.conversation({ with: reader === fan ? '@satoshi' : visitor });
+      const shown = page.entries.map((x) => (x.type === 'message' ? `m:${x.message.text}/${x.message.reply}` : `${x.followUp.by}:${x.followUp.text}:${x.followUp.readState}`));
+      assert.deepEqual(shown, ['m:question/answer', 'visitor:thanks, and…:ok', 'creator:you are welcome:ok', 'visitor:worth it:ok']);
+    }
+    await fan.closeThread({ with: '@satoshi' });
+    await rejects(satoshi.postFollowUp({ with: visitor, text: 'closed?' }), 'THREAD_NOT_OPEN');
+    const again = await fan.send({ to: '@satoshi', text: 'new question' });
+    await satoshi.reply({ id: again.id, text: 'new answer' });
+    await satoshi.postFollowUp({ with: visitor, text: 'open again' });
+    await satoshi.updateProfile({ followUpPrice: '0' });
   });
 
   test('one1 addresses are accepted wherever an address is', async () => {
-    const { chat } = clientFor(3);
+    const { chat } = clientFor(4);
     const one = toOneAddress(tc.accounts[1].address);
     assert.match(one, /^one1/);
-    const p = await chat.getProfile(one);
-    assert.equal(p.handle, 'satoshi');
-    const sent = await chat.send({ to: one, text: 'via one1' });
-    assert.ok(sent.id > 0n);
+    assert.equal((await chat.getProfile(one)).handle, 'satoshi');
+    assert.ok((await chat.send({ to: one, text: 'via one1' })).id > 0n);
+  });
+});
+
+describe('keys: rotation, backup, restore, lost keys', () => {
+  test('rotation keeps history readable where the old key is kept; a fresh device reads only after a restore; a lost key is labelled', async () => {
+    const { chat: alice } = clientFor(5, { dev: 'alice-laptop', scope: { handle: '@alice', origin: SITE } });
+    const { chat: bob } = clientFor(6, { scope: { handle: '@alice' } });
+    await alice.claimHandle({ handle: 'alice', price: '0' });
+    await alice.setBackupPassphrase(PASS, CHEAP);
+    const m1 = await bob.send({ to: '@alice', text: 'to key 1' });
+    await alice.reply({ id: m1.id, text: 'from key 1' });
+    const backup = await alice.exportBackup();
+    const rot = await alice.rotateInboxKey();
+    assert.equal(rot.keyId, 2);
+    const m2 = await bob.send({ to: '@alice', text: 'to key 2' });
+    const inbox = (await alice.inbox()).items;
+    assert.deepEqual(inbox.map((m) => [m.text, m.keyId]), [['to key 2', 2], ['to key 1', 1]]);
+    await alice.reply({ id: m2.id, text: 'from key 2' });
+    // The visitor reads replies sealed with either key (their ids and keys are on chain).
+    const conv = (await bob.conversation({ with: '@alice' })).entries.map((e) => (e.type === 'message' ? [e.message.text, e.message.reply] : []));
+    assert.deepEqual(conv, [['to key 1', 'from key 1'], ['to key 2', 'from key 2']]);
+
+    // A new browser: nothing is readable, each item says why; the old backup restores key 1 only.
+    const { chat: phone } = clientFor(5, { dev: 'alice-phone', scope: { handle: '@alice', origin: SITE } });
+    const status = await phone.keyStatus();
+    assert.deepEqual([status.role, status.inbox!.currentKeyId, status.inbox!.holdsCurrent, status.inbox!.siteAllowed], ['creator', 2, false, true]);
+    let items = (await phone.inbox()).items;
+    assert.deepEqual(items.map((m) => [m.readState, m.error?.code, m.error?.details.keyId]), [
+      ['key-not-held', 'KEY_NOT_HELD', 2],
+      ['key-not-held', 'KEY_NOT_HELD', 1],
+    ]);
+    await rejects(phone.reply({ id: m1.id, text: 'x' }), 'ALREADY_SETTLED');
+    await rejects(phone.restoreBackup(backup, 'not the passphrase'), 'BACKUP_PASSPHRASE_WRONG');
+    assert.equal((await phone.heldKeys()).length, 0, 'a wrong passphrase stores nothing');
+    await rejects(phone.restoreBackup('{"format":"nope"}', PASS), 'BACKUP_INVALID');
+    const report = await phone.restoreBackup(backup, PASS);
+    assert.equal(report.restored.length, 1);
+    items = (await phone.inbox()).items;
+    assert.deepEqual(items.map((m) => [m.readState, m.text ?? m.error?.details.keyId]), [['key-not-held', 2], ['ok', 'to key 1']]);
+    // A fresh backup (after the rotation) restores both; signing out forgets them.
+    const full = await alice.exportBackup();
+    await phone.restoreBackup(full, PASS);
+    assert.deepEqual((await phone.inbox()).items.map((m) => m.readState), ['ok', 'ok']);
+    await phone.forgetKeys();
+    assert.deepEqual((await phone.inbox()).items.map((m) => m.readState), ['key-not-held', 'key-not-held']);
+  });
+
+  test('a visitor whose conversation key is lost can still write; the reply to the new message is readable, the old one labelled', async () => {
+    const { chat: bobNew } = clientFor(6, { dev: 'bob-new-browser', scope: { handle: '@alice' } });
+    const { chat: alice } = clientFor(5, { dev: 'alice-laptop', scope: { handle: '@alice', origin: SITE } });
+    const m = await bobNew.send({ to: '@alice', text: 'from my new browser' });
+    await alice.reply({ id: m.id, text: 'got it' });
+    const entries = (await bobNew.conversation({ with: '@alice' })).entries.filter((e) => e.type === 'message').map((e) => (e as any).message);
+    const last = entries.at(-1);
+    assert.deepEqual([last.text, last.reply], ['from my new browser', 'got it']);
+    assert.ok(entries.slice(0, -1).every((x: any) => x.readState === 'key-not-held' && /another browser/.test(x.error.message)));
+  });
+
+  test('a send whose inbox key was replaced after it was read is sealed again to the new key', async () => {
+    const { chat: alice } = clientFor(5, { dev: 'alice-laptop', scope: { handle: '@alice', origin: SITE } });
+    let rotated = false;
+    const upstream = http(tc.rpcUrl)({ chain: tc.chain, retryCount: 0 });
+    // A transport that replaces alice's key just before the visitor's gas estimate reaches the node.
+    const transport = custom({
+      async request({ method, params }: { method: string; params?: unknown }) {
+        if (method === 'eth_estimateGas' && !rotated) {
+          rotated = true;
+          await alice.rotateInboxKey();
+        }
+        return upstream.request({ method, params } as any);
+      },
+    });
+    const { chat: bob } = clientFor(6, { transport, scope: { handle: '@alice' } });
+    const sent = await bob.send({ to: '@alice', text: 'sealed twice' });
+    assert.ok(rotated);
+    const [m] = (await alice.inbox({ limit: 1 })).items;
+    assert.deepEqual([m!.id, m!.text, m!.keyId], [sent.id, 'sealed twice', 3]);
+    // The contract itself refuses an envelope that names a replaced key.
+    const stale = `0x0201${'00000001'}${'ab'.repeat(205)}` as Hex;
+    await assert.rejects(raw(6, 'sendMessage', [tc.accounts[5].address, 7n * 86_400n, stale]), /StaleInboxKey/);
+  });
+});
+
+describe('scope: a page holds only its own conversation', () => {
+  test('a page for @satoshi refuses to send to, read, or restore anything else', async () => {
+    const { chat: bobOnSatoshiPage } = clientFor(6, { dev: 'bob-on-satoshi-site', scope: { handle: '@satoshi' } });
+    await rejects(bobOnSatoshiPage.send({ to: '@alice', text: 'hi' }), 'OUT_OF_SCOPE');
+    await rejects(bobOnSatoshiPage.conversation({ with: '@alice' }), 'OUT_OF_SCOPE');
+    const { chat: bobOnAlicePage } = clientFor(6, { dev: 'bob-on-alice', scope: { handle: '@alice' } });
+    await bobOnAlicePage.send({ to: '@alice', text: 'a key for alice only' });
+    await bobOnAlicePage.setBackupPassphrase(PASS, CHEAP);
+    const file = await bobOnAlicePage.exportBackup();
+    const e = await rejects(bobOnSatoshiPage.inspectBackup(file), 'OUT_OF_SCOPE', /other conversations/);
+    assert.ok(e.message.includes('@satoshi'));
+    await rejects(bobOnSatoshiPage.restoreBackup(file, PASS), 'OUT_OF_SCOPE');
+    assert.ok((await bobOnSatoshiPage.heldKeys()).every((k) => k.peer?.toLowerCase() !== tc.accounts[5].address.toLowerCase()));
+  });
+
+  test("a creator's inbox opens only on its sites and only for its owner; a backup with inbox keys is refused elsewhere", async () => {
+    const { chat: aliceElsewhere } = clientFor(5, { dev: 'alice-laptop', scope: { handle: '@alice', origin: 'https://fan.example' } });
+    const e = await rejects(aliceElsewhere.inbox(), 'SITE_NOT_ALLOWED', /satoshi\.example/);
+    assert.deepEqual(e.details.sites, [SITE]);
+    await rejects(aliceElsewhere.rotateInboxKey(), 'SITE_NOT_ALLOWED');
+    const status = await aliceElsewhere.keyStatus();
+    assert.equal(status.inbox!.siteAllowed, false);
+    const { chat: aliceHome } = clientFor(5, { dev: 'alice-laptop', scope: { handle: '@alice', origin: SITE } });
+    const file = await aliceHome.exportBackup();
+    await rejects(aliceElsewhere.inspectBackup(file), 'OUT_OF_SCOPE', /your own sites/);
+    const { chat: aliceOnSatoshi } = clientFor(5, { dev: 'alice-elsewhere', scope: { handle: '@satoshi', origin: SITE } });
+    await rejects(aliceOnSatoshi.inspectBackup(file), 'OUT_OF_SCOPE');
+    await rejects(aliceOnSatoshi.inbox(), 'NOT_HANDLE_OWNER');
+    // Adding the site from home lets the inbox open there.
+    await aliceHome.setSites([SITE, 'https://fan.example']);
+    // (A page that already read the sites sees the change within PaidChat.SCOPE_FACTS_TTL_MS; a fresh one at once.)
+    const { chat: fanPage } = clientFor(5, { dev: 'alice-laptop', scope: { handle: '@alice', origin: 'https://fan.example' } });
+    assert.equal((await fanPage.keyStatus()).inbox!.siteAllowed, true);
+    await aliceHome.setSites([SITE]);
+    await rejects(aliceHome.setSites(['http://insecure.example']), 'SITES_INVALID');
   });
 });
 
@@ -153,46 +305,37 @@ describe('typed errors', () => {
     await rejects(chat.claimHandle({ handle: '@satoshi', price: '1' }), 'HANDLE_TAKEN');
     await rejects(chat.getProfile('@nobody-here'), 'HANDLE_NOT_FOUND');
     await rejects(chat.send({ to: '@nobody-here', text: 'hi' }), 'HANDLE_NOT_FOUND');
-    const { chat: satoshi } = clientFor(1);
-    await rejects(satoshi.claimHandle({ handle: 'another', price: '1' }), 'ALREADY_HAS_HANDLE');
+    await rejects(clientFor(1).chat.claimHandle({ handle: 'another', price: '1' }), 'ALREADY_HAS_HANDLE');
     await rejects(chat.claimHandle({ handle: 'okhandle', price: '1', window: 60 }), 'WINDOW_OUT_OF_RANGE');
     await rejects(chat.claimHandle({ handle: 'okhandle', price: '-1' }), 'AMOUNT_INVALID');
+    assert.equal((await chat.heldKeys()).filter((k) => k.kind === 'inbox').length, 0, 'no key is left behind by a refused claim');
   });
 
   test('price too low, self message, not recipient, unknown message', async () => {
     const { chat } = clientFor(4);
     const e = await rejects(chat.send({ to: '@satoshi', text: 'cheap', amount: '9.99' }), 'PRICE_TOO_LOW', /at least 10 ONE/);
     assert.equal(e.details.required, ONE('10'));
-    const { chat: satoshi } = clientFor(1);
-    await rejects(satoshi.send({ to: '@satoshi', text: 'me' }), 'SELF_MESSAGE');
-    const { chat: admirer } = clientFor(2);
-    const sent = await admirer.send({ to: '@satoshi', text: 'for satoshi only' });
+    await rejects(clientFor(1).chat.send({ to: '@satoshi', text: 'me' }), 'SELF_MESSAGE');
+    const sent = await clientFor(2).chat.send({ to: '@satoshi', text: 'for satoshi only' });
     await rejects(chat.reply({ id: sent.id, text: 'not mine' }), 'NOT_RECIPIENT');
     await rejects(chat.getMessage(123456n), 'MESSAGE_NOT_FOUND');
   });
 
-  test('the contract itself refuses what a stale client would let through (price raised after reading)', async () => {
-    const { chat: admirer } = clientFor(2);
-    const { chat: satoshi } = clientFor(1);
-    await satoshi.updateProfile({ price: '20' });
-    try {
-      // Bypass the client's own check by sending the old price straight to the contract.
-      await assert.rejects(
-        tc.wallet(2).writeContract({
-          address: tc.contract,
-          abi: paidChatAbi,
-          functionName: 'sendMessage',
-          args: [tc.accounts[1].address, 7n * 86_400n, '0x0101'],
-          value: ONE('10'),
-          type: 'legacy',
-          gasPrice: GAS_PRICE,
-        } as any),
-        /PriceTooLow/,
-      );
-      await rejects(admirer.send({ to: '@satoshi', text: 'hi', amount: '10' }), 'PRICE_TOO_LOW');
-    } finally {
-      await satoshi.updateProfile({ price: '10' });
-    }
+  test('a blocked sender is refused before paying; hidden messages are flagged and still refundable', async () => {
+    const { chat: satoshi } = clientFor(1, { scope: { handle: '@satoshi', origin: SITE } });
+    const { chat: spammer, wallet } = clientFor(7);
+    const m = await spammer.send({ to: '@satoshi', text: 'buy my coin' });
+    await satoshi.setHidden([m.id], true);
+    assert.equal((await satoshi.getMessage(m.id)).hidden, true);
+    await satoshi.setBlocked(tc.accounts[7].address, true);
+    const nonce = await tc.publicClient.getTransactionCount({ address: tc.accounts[7].address });
+    await rejects(spammer.send({ to: '@satoshi', text: 'again' }), 'SENDER_BLOCKED', /nothing was paid/i);
+    assert.equal(await tc.publicClient.getTransactionCount({ address: tc.accounts[7].address }), nonce);
+    assert.ok(!wallet.calls.slice(-3).includes('eth_sendTransaction'));
+    await tc.increaseTime(7 * 86_400);
+    await spammer.refund(m.id);
+    assert.equal((await satoshi.getMessage(m.id)).status, 'refunded');
+    await satoshi.setBlocked(tc.accounts[7].address, false);
   });
 
   test('wrong chain: a specific error, then switchChain fixes it', async () => {
@@ -201,50 +344,22 @@ describe('typed errors', () => {
     wallet.knownChains.add(1666600000);
     wallet.knownChains.delete(tc.chain.id);
     await rejects(chat.send({ to: '@satoshi', text: 'hi' }), 'WRONG_CHAIN', /switch/i);
-    await chat.switchChain(); // unknown to the wallet: 4902 → wallet_addEthereumChain
+    await chat.switchChain();
     assert.equal(wallet.chainId, tc.chain.id);
     assert.ok(wallet.calls.includes('wallet_addEthereumChain'));
   });
 
   test('a rejected wallet prompt is USER_REJECTED and nothing is sent', async () => {
     const { chat, wallet } = clientFor(2);
-    await chat.unlock();
     const count = await tc.publicClient.getTransactionCount({ address: tc.accounts[2].address });
     wallet.rejectNext(1);
     await rejects(chat.send({ to: '@satoshi', text: 'maybe' }), 'USER_REJECTED', /declined/);
     assert.equal(await tc.publicClient.getTransactionCount({ address: tc.accounts[2].address }), count);
-    const fresh = clientFor(5);
-    fresh.wallet.rejectNext(1);
-    await rejects(fresh.chat.unlock(), 'USER_REJECTED');
-  });
-
-  test('key mismatch: a key registered on chain that this wallet does not derive is never overwritten', async () => {
-    const { chat } = clientFor(6);
-    const hash = await tc.wallet(6).writeContract({
-      address: tc.contract,
-      abi: paidChatAbi,
-      functionName: 'registerKey',
-      args: ['0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798', 2],
-      type: 'legacy',
-      gasPrice: GAS_PRICE,
-    } as any);
-    await tc.publicClient.waitForTransactionReceipt({ hash });
-    await rejects(chat.unlock(), 'KEY_MISMATCH');
-    await rejects(chat.send({ to: '@satoshi', text: 'hi' }), 'KEY_MISMATCH');
-    const p = await chat.getProfileByAddress(tc.accounts[6].address);
-    assert.equal(p.hasKey, true, 'still the key that was registered');
-  });
-
-  test('export and import of the messaging key', async () => {
-    const { chat } = clientFor(2);
-    await chat.unlock();
-    const backup = chat.exportKey();
-    const { chat: again } = clientFor(2);
-    await again.importKey(backup);
-    assert.equal(again.unlocked, true);
-    const { chat: other } = clientFor(3);
-    await rejects(other.importKey(backup), 'KEY_MISMATCH');
-    await rejects(clientFor(4).chat.importKey('not a key'), 'KEY_INVALID');
+    // A rejected claim leaves no pending inbox key behind.
+    const { chat: c8, wallet: w8 } = clientFor(8);
+    w8.rejectNext(1);
+    await rejects(c8.claimHandle({ handle: 'never-mind', price: '0' }), 'USER_REJECTED');
+    assert.equal((await c8.heldKeys()).length, 0);
   });
 
   test('an RPC that is down: bounded retries with backoff, reported, then RPC_UNAVAILABLE', async () => {
@@ -254,6 +369,7 @@ describe('typed errors', () => {
       chain: tc.chain,
       rpcUrl: `http://127.0.0.1:${port}`,
       contract: tc.contract,
+      keyStore: memoryKeyStore(),
       retry: { attempts: 3, baseDelayMs: 20, onRetry: (i) => retries.push(i.delayMs) },
     });
     await rejects(chat.getProfile('@satoshi'), 'RPC_UNAVAILABLE', /tried 3 times/);
@@ -262,11 +378,11 @@ describe('typed errors', () => {
 });
 
 describe('hostile envelopes from the chain', () => {
-  test('a ciphertext copied into someone else\'s transaction does not verify; garbage does not crash', async () => {
-    const { chat: satoshi } = clientFor(1);
+  test('a copied ciphertext, an old or newer format, a reserved kind and garbage are each labelled; the real message still reads', async () => {
+    const { chat: satoshi } = clientFor(1, { scope: { handle: '@satoshi', origin: SITE } });
     const { chat: admirer } = clientFor(2);
     const original = await admirer.send({ to: '@satoshi', text: 'the real one' });
-    const log = (await tc.publicClient.getContractEvents({
+    const [log] = (await tc.publicClient.getContractEvents({
       address: tc.contract,
       abi: paidChatAbi,
       eventName: 'MessageSent',
@@ -274,57 +390,49 @@ describe('hostile envelopes from the chain', () => {
       fromBlock: original.blockNumber,
       toBlock: original.blockNumber,
     })) as any[];
-    const envelope = log[0].args.envelope as Hex;
-    // Mallory registers the admirer's public key as her own and replays the envelope.
-    const admirerProfile = await satoshi.getProfileByAddress(tc.accounts[2].address);
-    const keyHex = ('0x' + Buffer.from(admirerProfile.publicKey!.slice(1)).toString('hex')) as Hex;
-    const mallory = tc.wallet(7);
-    for (const [functionName, args, value] of [
-      ['registerKey', [keyHex, admirerProfile.publicKey![0]], 0n],
-      ['sendMessage', [tc.accounts[1].address, 7n * 86_400n, envelope], ONE('10')],
-      ['sendMessage', [tc.accounts[1].address, 7n * 86_400n, '0x01'], ONE('10')],
-      ['sendMessage', [tc.accounts[1].address, 7n * 86_400n, '0x09' + 'ab'.repeat(60)], ONE('10')],
-    ] as const) {
-      const hash = await mallory.writeContract({ address: tc.contract, abi: paidChatAbi, functionName, args, value, type: 'legacy', gasPrice: GAS_PRICE } as any);
-      await tc.publicClient.waitForTransactionReceipt({ hash });
-    }
-    await satoshi.unlock();
-    const { items } = await satoshi.inbox({ limit: 4 });
-    const fromMallory = items.filter((m) => m.sender.toLowerCase() === tc.accounts[7].address.toLowerCase());
-    assert.equal(fromMallory.length, 3);
-    for (const m of fromMallory) {
-      assert.equal(m.verified, false);
-      assert.equal(m.text, undefined);
-      assert.ok(m.error instanceof PaidChatError);
-    }
+    const copied = log.args.envelope as Hex;
+    const keyId = toHex((await satoshi.getProfile('@satoshi')).keyId, { size: 4 }).slice(2);
+    const body = (n: number) => 'cd'.repeat(n);
+    const hostile: [Hex, string, string][] = [
+      [copied, 'unreadable', 'DECRYPT_FAILED'],
+      [`0x0101${keyId}${body(205)}`, 'unreadable', 'ENVELOPE_INVALID'],
+      [`0x0301${keyId}${body(205)}`, 'newer-version', 'ENVELOPE_INVALID'],
+      [`0x0205${keyId}${body(205)}`, 'unreadable', 'ENVELOPE_INVALID'],
+      [`0x0201${keyId}${body(3)}`, 'unreadable', 'ENVELOPE_INVALID'],
+      [`0x0201${keyId}${body(205)}`, 'unreadable', 'DECRYPT_FAILED'],
+    ];
+    for (const [env] of hostile) await raw(9, 'sendMessage', [tc.accounts[1].address, 7n * 86_400n, env], ONE('10'));
+    const { items } = await satoshi.inbox({ limit: hostile.length + 1 });
+    const fromMallory = items.filter((m) => m.sender.toLowerCase() === tc.accounts[9].address.toLowerCase()).reverse();
+    assert.deepEqual(
+      fromMallory.map((m) => [m.readState, m.error?.code, m.verified, m.text]),
+      hostile.map(([, state, code]) => [state, code, false, undefined]),
+    );
     const real = items.find((m) => m.id === original.id)!;
-    assert.equal(real.text, 'the real one');
-    assert.equal(real.verified, true);
+    assert.deepEqual([real.text, real.verified], ['the real one', true]);
   });
 });
 
 describe('reading is cheap', () => {
-  test('a page of 50 from an inbox of 120 costs at most 4 RPC round trips', async () => {
-    // A fresh recipient with 120 messages from 3 senders.
-    const rcpt = clientFor(8);
+  test('a page of 50 from an inbox of 120 costs 2 RPC round trips (a view call, then the logs); the next page continues', async () => {
+    const rcpt = clientFor(8, { scope: { handle: '@busy', origin: SITE } });
     await rcpt.chat.claimHandle({ handle: 'busy', price: '0' });
     const senders = [2, 3, 4].map((i) => clientFor(i).chat);
-    await senders[2].unlock().catch(() => undefined);
-    for (let i = 0; i < 120; i++) await senders[i % 3].send({ to: '@busy', text: `message ${i}` });
-    const reader = createPaidChat({ chain: tc.chain, rpcUrl: proxy.url, contract: tc.contract, wallet: rcpt.wallet as any });
-    await reader.unlock();
+    for (let i = 0; i < 120; i++) await senders[i % 3]!.send({ to: '@busy', text: `message ${i}` });
+    const reader = createPaidChat({ chain: tc.chain, rpcUrl: proxy.url, contract: tc.contract, wallet: rcpt.wallet as any, keyStore: device('account-8'), scope: { handle: '@busy', origin: SITE } });
+    await reader.inbox({ limit: 1 }); // scope checks (profile, sites) are read once per call; measure the page itself below
     proxy.reset();
     const page = await reader.inbox({ limit: 50 });
     assert.equal(page.items.length, 50);
-    assert.equal(page.items[0].text, 'message 119');
+    assert.equal(page.items[0]!.text, 'message 119');
     assert.ok(page.items.every((m) => m.verified));
-    assert.ok(proxy.requests <= 4, `${proxy.requests} round trips: ${proxy.calls.join(', ')}`);
+    assert.equal(proxy.requests, 2, `${proxy.requests} round trips: ${proxy.calls.join(', ')}`);
     const next = await reader.inbox({ limit: 50, cursor: page.nextCursor });
-    assert.equal(next.items[0].text, 'message 69');
+    assert.equal(next.items[0]!.text, 'message 69');
   });
 
-  test('watch reports new messages, replies and refunds for an account', async () => {
-    const { chat: satoshi } = clientFor(1);
+  test('watch reports new messages, replies and follow-ups for an account', async () => {
+    const { chat: satoshi } = clientFor(1, { scope: { handle: '@satoshi', origin: SITE } });
     const { chat: admirer } = clientFor(2);
     const seen: string[] = [];
     const stop = satoshi.watch({ account: tc.accounts[1].address, pollingIntervalMs: 50, onEvent: (e) => seen.push(e.type) });
@@ -332,9 +440,10 @@ describe('reading is cheap', () => {
       await new Promise((r) => setTimeout(r, 120));
       const s = await admirer.send({ to: '@satoshi', text: 'watch me' });
       await satoshi.reply({ id: s.id, text: 'seen' });
+      await admirer.postFollowUp({ with: '@satoshi', text: 'and this' });
       const deadline = Date.now() + 5000;
-      while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(seen.slice(0, 2), ['message', 'reply']);
+      while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(seen.slice(0, 3), ['message', 'reply', 'follow-up']);
     } finally {
       stop();
     }
