@@ -232,7 +232,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       a: actorIdx,
       toHolder: often(true, false),
       to: fc.nat(),
-      value: fc.constantFrom(0, 1, 1, 2, 2, 3), // 0: zero, 1: exact price, 2: price + tip, 3: price − 1
+      value: fc.constantFrom(0, 1, 1, 1, 2, 2, 2, 3), // 0: zero, 1: exact price, 2: price + tip, 3: price − 1
       tip: fc.bigInt({ min: 1n, max: 10n ** 16n }),
       maxWin: fc.constantFrom(0, 0, 0, 1, 2), // 0: 30 days, 1: exactly the window, 2: window − 1
       env: envArb,
@@ -293,7 +293,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ t: fc.constant('warp' as const), m: fc.nat(), how: nat(4), secs: fc.integer({ min: 1, max: 3 * 86_400 }) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('edge' as const), m: fc.nat(), atDeadline: fc.boolean(), reply: fc.boolean() }) },
   {
-    weight: 3,
+    weight: 2,
     arbitrary: fc.record({
       t: fc.constant('withdrawCredit' as const),
       creditor: often(true, false, 3),
