@@ -431,8 +431,8 @@ contract PaidChat {
     /// @notice Post a follow-up in a conversation whose creator has replied. `ticket` is a
     /// replied paid message of that conversation (the newest one the caller knows); either party
     /// may post. The visitor pays at least the creator's follow-up price (paid out at once, minus
-    /// the current fee); the creator sends no value. An envelope from the visitor must be sealed to
-    /// the creator's current inbox key.
+    /// the fee in force in this block, `feeAt(block.number)`); the creator sends no value. An
+    /// envelope from the visitor must be sealed to the creator's current inbox key.
     function postFollowUp(uint64 ticket, bytes calldata envelope) external payable {
         _checkEnvelope(envelope);
         (uint32 t, address creator, address reader) = _openThread(ticket);
@@ -443,7 +443,7 @@ contract PaidChat {
             uint256 price = _followUpPrice[creator];
             if (msg.value < price) revert PriceTooLow(price, msg.value);
             if (msg.value != 0) {
-                fee = (msg.value * _currentFee()) / 10_000;
+                fee = (msg.value * _feeAt(block.number)) / 10_000;
                 if (fee != 0) _accruedFees += uint128(fee);
             }
         } else if (msg.value != 0) {
@@ -545,9 +545,10 @@ contract PaidChat {
         return _feeRecipient;
     }
 
-    /// @notice The fee (basis points) for a message sent now.
+    /// @notice The newest fee (basis points): it applies to messages and follow-ups from the block
+    /// after the `setFee` that set it (`feeAt` gives the fee of any block).
     function feeBps() external view returns (uint256) {
-        return _currentFee();
+        return _feeBps;
     }
 
     /// @notice The fee (basis points) that applies to a message sent in `blockNumber`.
@@ -609,10 +610,12 @@ contract PaidChat {
         return _keys[account][keyId];
     }
 
-    /// @notice Every inbox key of `account`, id 1 first (at most the newest MAX_PAGE).
+    /// @notice The inbox keys of `account`, id `firstId` first: all of them, or the newest MAX_PAGE.
+    /// An account without a key gets none and `firstId` 0.
     function inboxKeysOf(address account) public view returns (bytes32[] memory keys, uint32 firstId) {
         uint32 count = _accounts[account].keyCount;
         uint32 n = count > MAX_PAGE ? uint32(MAX_PAGE) : count;
+        if (n == 0) return (keys, 0); // no key: nothing, and id 0 (= none, as in profileOf)
         firstId = count - n + 1;
         keys = new bytes32[](n);
         for (uint32 i; i < n; ++i) {
@@ -873,10 +876,6 @@ contract PaidChat {
             _totalCredits += amount;
             emit PaymentDeferred(to, amount);
         }
-    }
-
-    function _currentFee() private view returns (uint256) {
-        return _feeBps;
     }
 
     function _feeAt(uint256 blockNumber) private view returns (uint256) {

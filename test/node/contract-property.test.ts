@@ -1,15 +1,24 @@
 /**
- * Property-based test of PaidChat against anvil: random sequences of claims, sends, replies,
- * refunds, batch refunds, time travel, withdrawals and fee changes by EOAs and by `Participant`
- * contracts that may refuse payment. A ghost model in TypeScript predicts every outcome — success
- * with its exact events, or the exact custom error — and after every step the chain must agree
- * with the model on every tracked balance, the credits and the fees, and the books must balance:
- *   contract balance == open escrows + totalCredits + accruedFees == value in − value out.
+ * Property-based test of PaidChat (protocol v2) against anvil: random sequences over every
+ * state-changing function — claimHandle, addInboxKey, updateProfile, setSites, releaseHandle,
+ * sendMessage (with stale key ids and blocked senders), reply, refund, refundMany, postFollowUp,
+ * closeThread, setBlocked, setHidden, withdrawCredit, withdrawFees, setFee, setFeeRecipient,
+ * transferOwnership, acceptOwnership — and time travel, done by EOAs and by `Participant`
+ * contracts that may refuse payment or burn gas when paid.
  *
- * Each sequence starts from an evm snapshot taken after the setup, so 1,000 runs stay fast.
- * Block timestamps are made deterministic (anvil block-timestamp interval of 1 s), so the model
- * knows the timestamp of the next block exactly and reply/refund deadlines are hit to the second.
- * FC_RUNS and FC_SEED override the number of runs and the seed.
+ * A ghost model in TypeScript predicts every outcome — success with its exact events, or the exact
+ * custom error and its arguments — and after every step the chain must agree with the model on
+ * every tracked balance, every credit, the fees, every message's status, hidden flag and reply
+ * block, and the books must balance:
+ *   contract balance == open escrows + totalCredits + accruedFees == value in − value out.
+ * At the end of each sequence every view (profiles, keys, sites, threads, follow-up blocks,
+ * conversation pages, messages, fee history, ownership) is compared with the model too.
+ *
+ * Each sequence starts from an evm snapshot taken after the setup. Block timestamps are made
+ * deterministic (one second per block), so the model knows the timestamp and number of the next
+ * block exactly; deadlines are hit to the second. One eth_call to the `Lens` test contract reads
+ * everything compared after a step. FC_RUNS, FC_STEPS and FC_SEED override the number of runs, the
+ * actions per run and the seed; FC_NO_SHRINK=1 reports the first failure without shrinking it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +28,7 @@ import {
   createPublicClient,
   decodeErrorResult,
   encodeFunctionData,
+  formatTransactionReceipt,
   getAddress,
   http,
   parseEventLogs,
@@ -30,11 +40,14 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
-import { participantAbi, participantBytecode } from '../generated/test-contracts.js';
+import { lensAbi, lensBytecode, participantAbi, participantBytecode } from '../generated/test-contracts.js';
 import { GAS_PRICE, startTestChain, type TestChain } from '../support/chain.js';
 
-const NUM_RUNS = Number(process.env.FC_RUNS ?? 1000);
+const NUM_RUNS = Number(process.env.FC_RUNS ?? 480);
+const STEPS = Number(process.env.FC_STEPS ?? 24); // actions per sequence
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
+/** Operations (transactions, predicted reverts, time travel) a default run must reach. */
+const MIN_OPERATIONS = 10_000;
 
 // ------------------------------------------------------------------------------------ constants
 
@@ -42,20 +55,29 @@ const GAS = 3_000_000n;
 const MIN_WINDOW = 3600n;
 const MAX_WINDOW = 30n * 86_400n;
 const DEFAULT_WINDOW = 7n * 86_400n;
+const MIN_ENV = 6;
 const MAX_ENV = 320;
+const MAX_SITES = 256;
 const MAX_FEE = 500n;
-const KEY = ('0x' + '5a'.repeat(32)) as Hex;
 const UNKNOWN_ID = (77n << 32n) | 3n;
+const NEWEST = 2 ** 32 - 1;
+const ZERO32 = ('0x' + '00'.repeat(32)) as Hex;
 
 const OWNER_W = 0; // deployer: owner and initial fee recipient
-const KEEPER_W = 6; // third party: refunds, withdrawFees, non-owner setFee
+const KEEPER_W = 6; // third party: refunds, withdrawFees, non-owner admin calls, next owner
 const STRANGER_W = 7; // never registers: a recipient without a handle
 
 const HANDLES = ['alpha', 'bravo', 'charlie', 'papa', 'Bad_', '_x1'];
 const PRICES = [0n, 1_000_000_000_000_000n, 2_000_000_000_000_001n, 3_000_000_000_000_007n];
+const FOLLOW_PRICES = [0n, 100_000_000_000_000n, 7n];
 const WINDOWS = [0n, MIN_WINDOW, 7200n, MIN_WINDOW - 1n, MAX_WINDOW + 1n, MAX_WINDOW];
-const ENV_SIZES = [1, 100, MAX_ENV, 0, MAX_ENV + 1];
+const ENV_SIZES = [MIN_ENV, 100, 211, MAX_ENV, MIN_ENV - 1, MAX_ENV + 1, 0];
+const SITE_SIZES = [0, 20, MAX_SITES, MAX_SITES + 1];
 const FEES = [0n, 1n, 100n, 250n, MAX_FEE, MAX_FEE + 1n, 10_000n];
+const KEYS = Array.from({ length: 8 }, (_, i) => ('0x' + (i + 1).toString(16).padStart(2, '0').repeat(32)) as Hex);
+/** Participant receive modes used here: accept, revert, burn all gas, burn 35k gas then accept. */
+const MODES = [0, 1, 2, 4];
+const BURN = 35_000n;
 
 // ------------------------------------------------------------------------------------ actors
 
@@ -73,31 +95,50 @@ interface GMsg {
   id: bigint;
   sender: Address;
   recipient: Address;
+  pair: number;
   amount: bigint;
   deadline: bigint;
+  sentBlock: bigint;
+  replyBlock: bigint;
+  feeBps: bigint; // fee in force when sent
   status: Status;
+  hidden: boolean;
 }
 interface GAccount {
-  number: number; // 0 = never registered
-  key: boolean;
+  number: number; // 0 = none yet
+  keys: Hex[]; // key id i + 1 at index i
   handle: string | null;
   price: bigint;
+  followUpPrice: bigint;
   window: bigint;
   inboxCount: number;
+  sites: Hex;
+}
+interface GPair {
+  sender: Address;
+  recipient: Address;
+  msgs: bigint[]; // oldest first
+  followUpBlocks: bigint[];
+  closedBelow: number;
 }
 interface Model {
   now: bigint; // timestamp of the latest block
+  block: bigint; // number of the latest block
   accountCount: number;
   accounts: Map<Address, GAccount>;
   handleOwner: Map<string, Address>;
   msgs: Map<bigint, GMsg>;
+  pairKeys: Map<string, { no: number; blocked: boolean }>;
+  pairs: GPair[]; // pair number n at index n − 1
   credits: Map<Address, bigint>;
   modes: Map<Address, number>; // Participant receive mode
   balances: Map<Address, bigint>; // every tracked address
-  feeBps: bigint;
+  feeBps: bigint; // newest
+  feeHistory: [bigint, bigint][]; // [fromBlock, bps], oldest first
   fees: bigint;
   feeRecipient: Address;
   owner: Address;
+  pendingOwner: Address;
   valueIn: bigint;
   valueOut: bigint;
   nonces: Map<number, number>; // per signing wallet (restored with the snapshot, like the chain)
@@ -108,59 +149,94 @@ const cloneModel = (m: Model): Model => structuredClone(m);
 function acct(m: Model, a: Address): GAccount {
   let x = m.accounts.get(a);
   if (!x) {
-    x = { number: 0, key: false, handle: null, price: 0n, window: 0n, inboxCount: 0 };
+    x = { number: 0, keys: [], handle: null, price: 0n, followUpPrice: 0n, window: 0n, inboxCount: 0, sites: '0x' };
     m.accounts.set(a, x);
   }
   return x;
 }
-function setKey(m: Model, a: Address) {
+function addKey(m: Model, a: Address, key: Hex) {
   const x = acct(m, a);
   if (x.number === 0) x.number = ++m.accountCount;
-  x.key = true;
+  x.keys.push(key);
 }
+function feeAt(m: Model, block: bigint): bigint {
+  let fee = 100n;
+  for (const [from, bps] of m.feeHistory) if (block >= from) fee = bps;
+  return fee;
+}
+const pairKey = (sender: Address, recipient: Address) => `${sender}>${recipient}`;
 const validHandle = (s: string) => /^[a-z0-9][a-z0-9_-]{2,31}$/.test(s);
 const hb = (s: string): Hex => stringToHex(s, { size: 32 });
-const env = (n: number): Hex => (n === 0 ? '0x' : (('0x' + '3c'.repeat(n)) as Hex));
+/** An envelope of `size` bytes naming key id `keyId` in bytes 2..5 (when it is long enough). */
+function env(size: number, keyId: number, kind = 1): Hex {
+  if (size === 0) return '0x';
+  const head = '02' + kind.toString(16).padStart(2, '0') + (keyId >>> 0).toString(16).padStart(8, '0');
+  return ('0x' + (head + '3c'.repeat(Math.max(0, size - 6))).slice(0, size * 2)) as Hex;
+}
 const statusCode = (s: Status) => (s === 'replied' ? 3 : s === 'refunded' ? 4 : 0);
+const viewStatus = (m: Model, g: GMsg) => (g.status === 'open' ? (m.now < g.deadline ? 1 : 2) : statusCode(g.status));
+const indexOf = (id: bigint) => Number(id & 0xffffffffn);
 
 // ------------------------------------------------------------------------------------ actions
 
 type Action =
-  | { t: 'claim'; a: number; handle: number; price: number; window: number; badKey: boolean }
-  | { t: 'update'; a: number; price: number; window: number }
+  | { t: 'claim'; a: number; handle: number; price: number; window: number; key: number; sites: number }
+  | { t: 'addKey'; a: number; zero: boolean }
+  | { t: 'update'; a: number; price: number; window: number; fprice: number }
+  | { t: 'sites'; a: number; size: number }
   | { t: 'release'; a: number }
-  | { t: 'key'; a: number; bad: boolean }
-  | { t: 'send'; a: number; toHolder: boolean; to: number; value: number; tip: bigint; maxWin: number; env: number; combo: boolean }
+  | { t: 'send'; a: number; toHolder: boolean; to: number; value: number; tip: bigint; maxWin: number; env: number; key: number }
   | { t: 'reply'; a: number; pool: number; m: number; right: boolean; env: number }
   | { t: 'refund'; by: number; pool: number; m: number }
   | { t: 'refundMany'; by: number; ms: number[]; unknown: boolean; tooMany: boolean }
+  | { t: 'followUp'; who: number; pool: number; m: number; value: number; tip: bigint; key: number; env: number }
+  | { t: 'close'; who: number; p: number }
+  | { t: 'block'; a: number; s: number; blocked: boolean; pair: number }
+  | { t: 'hide'; a: number; ms: number[]; hidden: boolean; foreign: boolean; tooMany: boolean }
   | { t: 'warp'; m: number; how: number; secs: number }
   | { t: 'edge'; m: number; atDeadline: boolean; reply: boolean }
   | { t: 'withdrawCredit'; creditor: boolean; a: number; to: number }
   | { t: 'withdrawFees'; by: number }
   | { t: 'setFee'; owner: boolean; bps: number }
-  | { t: 'setFeeRecipient'; to: number }
+  | { t: 'setFeeRecipient'; owner: boolean; to: number }
+  | { t: 'transferOwnership'; owner: boolean; to: number }
+  | { t: 'acceptOwnership'; by: number }
   | { t: 'setMode'; p: number; mode: number };
 
 const nat = (n: number) => fc.nat({ max: n - 1 });
 const actorIdx = nat(5);
+const often = <T,>(usual: T, rare: T, n = 4) => fc.constantFrom(...Array(n).fill(usual), rare) as fc.Arbitrary<T>;
+/** Envelope size index: about one in ten is a wrong size. */
+const envArb = fc.constantFrom(...Array(9).fill([0, 1, 2]).flat(), 3, 3, 4, 5, 6) as fc.Arbitrary<number>;
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('claim' as const), a: actorIdx, handle: nat(HANDLES.length), price: nat(PRICES.length), window: nat(WINDOWS.length), badKey: fc.constantFrom(false, false, false, true) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('update' as const), a: nat(3), price: nat(PRICES.length), window: nat(WINDOWS.length) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('release' as const), a: nat(3) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('key' as const), a: actorIdx, bad: fc.boolean() }) },
   {
-    weight: 10,
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('claim' as const),
+      a: actorIdx,
+      handle: nat(HANDLES.length),
+      price: nat(PRICES.length),
+      window: nat(WINDOWS.length),
+      key: fc.constantFrom(0, 0, 0, 1, 2), // 0: a new key; 1: zero (keep the current one); 2: a new key again
+      sites: fc.constantFrom(0, 1, 1, 2, 3),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('addKey' as const), a: actorIdx, zero: often(false, true, 5) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('update' as const), a: actorIdx, price: nat(PRICES.length), window: nat(WINDOWS.length), fprice: nat(FOLLOW_PRICES.length) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('sites' as const), a: actorIdx, size: nat(SITE_SIZES.length) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const), a: actorIdx }) },
+  {
+    weight: 12,
     arbitrary: fc.record({
       t: fc.constant('send' as const),
       a: actorIdx,
-      toHolder: fc.constantFrom(true, true, true, true, false),
+      toHolder: often(true, false),
       to: fc.nat(),
-      value: fc.constantFrom(0, 1, 1, 2, 2, 3), // 0: zero, 1: exact price, 2: price + tip, 3: price − 1
+      value: fc.constantFrom(0, 1, 1, 1, 2, 2, 2, 3), // 0: zero, 1: exact price, 2: price + tip, 3: price − 1
       tip: fc.bigInt({ min: 1n, max: 10n ** 16n }),
       maxWin: fc.constantFrom(0, 0, 0, 1, 2), // 0: 30 days, 1: exactly the window, 2: window − 1
-      env: fc.constantFrom(0, 0, 0, 1, 1, 1, 2, 2, 3, 4),
-      combo: fc.boolean(),
+      env: envArb,
+      key: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3), // 0: current, 1: previous, 2: next, 3: zero
     }),
   },
   {
@@ -170,63 +246,96 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       a: actorIdx,
       pool: fc.constantFrom(0, 0, 0, 0, 0, 1, 1, 2), // 0: open messages, 1: any, 2: unknown id
       m: fc.nat(),
-      right: fc.constantFrom(true, true, true, false),
-      env: fc.constantFrom(0, 0, 1, 1, 1, 2, 2, 3, 4),
+      right: often(true, false, 3),
+      env: envArb,
     }),
   },
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('refund' as const), by: nat(5), pool: fc.constantFrom(0, 0, 0, 0, 1, 1, 2), m: fc.nat() }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('refund' as const), by: nat(5), pool: fc.constantFrom(0, 0, 0, 0, 1, 1, 2), m: fc.nat() }) },
   {
-    weight: 3,
+    weight: 2,
     arbitrary: fc.record({
       t: fc.constant('refundMany' as const),
       by: nat(5),
       ms: fc.array(fc.nat(), { minLength: 0, maxLength: 6 }),
       unknown: fc.boolean(),
-      tooMany: fc.constantFrom(false, false, false, false, false, false, false, true),
+      tooMany: often(false, true, 10),
+    }),
+  },
+  {
+    weight: 9,
+    arbitrary: fc.record({
+      t: fc.constant('followUp' as const),
+      who: fc.constantFrom(0, 0, 0, 1, 1, 2), // 0: the visitor, 1: the creator, 2: anyone
+      pool: fc.constantFrom(0, 0, 0, 0, 0, 1, 1, 2), // 0: replied messages, 1: any, 2: unknown id
+      m: fc.nat(),
+      value: fc.constantFrom(0, 1, 1, 1, 2, 3), // 0: zero, 1: exact follow-up price, 2: + tip, 3: − 1 (or 1 wei from the creator)
+      tip: fc.bigInt({ min: 1n, max: 10n ** 15n }),
+      key: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 1, 2, 3),
+      env: envArb,
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('close' as const), who: fc.constantFrom(0, 0, 1, 1, 2), p: fc.nat() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('block' as const), a: actorIdx, s: nat(6), blocked: often(true, false, 2), pair: fc.nat() }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('hide' as const),
+      a: actorIdx,
+      ms: fc.array(fc.nat(), { minLength: 0, maxLength: 4 }),
+      hidden: often(true, false, 2),
+      foreign: often(false, true, 5),
+      tooMany: often(false, true, 12),
     }),
   },
   { weight: 5, arbitrary: fc.record({ t: fc.constant('warp' as const), m: fc.nat(), how: nat(4), secs: fc.integer({ min: 1, max: 3 * 86_400 }) }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('edge' as const), m: fc.nat(), atDeadline: fc.boolean(), reply: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('edge' as const), m: fc.nat(), atDeadline: fc.boolean(), reply: fc.boolean() }) },
   {
-    weight: 4,
+    weight: 2,
     arbitrary: fc.record({
       t: fc.constant('withdrawCredit' as const),
-      creditor: fc.constantFrom(true, true, true, false),
+      creditor: often(true, false, 3),
       a: actorIdx,
       to: fc.constantFrom(0, 0, 0, 1, 1, 2, 3, 4), // own wallet, keeper, P1, P2, zero address
     }),
   },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('withdrawFees' as const), by: nat(5) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('setFee' as const), owner: fc.constantFrom(true, true, true, false), bps: nat(FEES.length) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('setFeeRecipient' as const), to: nat(4) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('setMode' as const), p: nat(2), mode: nat(3) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('setFee' as const), owner: often(true, false, 3), bps: nat(FEES.length) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('setFeeRecipient' as const), owner: often(true, false, 3), to: nat(5) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('transferOwnership' as const), owner: often(true, false, 3), to: nat(3) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('acceptOwnership' as const), by: nat(4) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('setMode' as const), p: nat(2), mode: nat(MODES.length) }) },
 );
 
 // ------------------------------------------------------------------------------------ harness
 
 let tc: TestChain;
-let pc: PublicClient; // batching client for the checks
+let batch: PublicClient; // JSON-RPC batching client for the end-of-sequence views
+let lens: Address;
 let actors: Actor[];
 let tracked: Address[];
 let baseModel: Model;
 let baseSnapshot: Hex;
 const stats = {
   runs: 0,
-  steps: 0,
+  operations: 0,
   txs: 0,
   reverts: 0,
+  warps: 0,
   settlements: 0,
   credits: 0,
   errors: new Map<string, number>(),
   ok: new Map<string, number>(),
 };
 
-type Expect =
-  | { error: string; args: readonly unknown[] }
-  | { events: { eventName: string; args: Record<string, unknown> }[]; apply: () => void; settled?: bigint[] };
+type Ev = { eventName: string; args: Record<string, unknown> };
+type Expect = { error: string; args: readonly unknown[] } | { events: Ev[]; apply: () => void; settled?: bigint[] };
 
 interface Plan {
   label: string;
+  kind: string;
   wallet: number;
   to: Address;
   data: Hex;
@@ -240,95 +349,134 @@ const fail = (e: string, ...args: unknown[]): Expect => ({ error: e, args });
 function chatCall(functionName: string, args: readonly unknown[]): Hex {
   return encodeFunctionData({ abi: paidChatAbi, functionName, args } as never);
 }
-function pCall(functionName: string, args: readonly unknown[]): Hex {
-  return encodeFunctionData({ abi: participantAbi, functionName, args } as never);
-}
-/** Calldata for `functionName` done by actor `x` (directly, or through its Participant contract). */
+/** Calldata for `functionName` done by actor `x` (directly, or through its Participant's `exec`). */
 function byActor(x: Actor, functionName: string, args: readonly unknown[]) {
+  const data = chatCall(functionName, args);
   return x.contract
-    ? { wallet: x.wallet, to: x.address, data: pCall(functionName, args) }
-    : { wallet: x.wallet, to: tc.contract, data: chatCall(functionName, args) };
+    ? { wallet: x.wallet, to: x.address, data: encodeFunctionData({ abi: participantAbi, functionName: 'exec', args: [data] }) }
+    : { wallet: x.wallet, to: tc.contract, data };
 }
+function plan(kind: string, label: string, call: { wallet: number; to: Address; data: Hex }, expect: Expect, value = 0n): Plan {
+  return { kind, label: `${kind} ${label}`, ...call, value, expect };
+}
+const direct = (wallet: number, functionName: string, args: readonly unknown[]) => ({ wallet, to: tc.contract, data: chatCall(functionName, args) });
 
 function isRefuser(m: Model, a: Address) {
   const mode = m.modes.get(a);
   return mode === 1 || mode === 2;
 }
-
-/** Model of `_push`: pay `to` or, if it refuses (PaymentDeferred), credit it. */
+/** Model of `_push`: pay `to` or, if it refuses, credit it (PaymentDeferred). */
+function pushEvents(m: Model, to: Address, amount: bigint): Ev[] {
+  return isRefuser(m, to) ? [{ eventName: 'PaymentDeferred', args: { account: to, amount } }] : [];
+}
 function push(m: Model, to: Address, amount: bigint) {
   if (isRefuser(m, to)) {
     m.credits.set(to, (m.credits.get(to) ?? 0n) + amount);
     stats.credits++;
-  } else {
-    pay(m, to, amount);
-  }
+  } else pay(m, to, amount);
 }
 function pay(m: Model, to: Address, amount: bigint) {
   m.balances.set(tc.contract, m.balances.get(tc.contract)! - amount);
   m.balances.set(to, (m.balances.get(to) ?? 0n) + amount);
   m.valueOut += amount;
 }
+function receive(m: Model, amount: bigint) {
+  m.balances.set(tc.contract, m.balances.get(tc.contract)! + amount);
+  m.valueIn += amount;
+}
 
-function pickMsg(m: Model, pool: number, i: number): bigint {
+function pickMsg(m: Model, pool: number, i: number, filter: (g: GMsg) => boolean): bigint {
   if (pool === 2) return UNKNOWN_ID;
   const all = [...m.msgs.values()];
-  const list = pool === 0 ? all.filter((x) => x.status === 'open') : all;
+  const list = pool === 0 ? all.filter(filter) : all;
   if (list.length === 0) return all.length ? all[i % all.length].id : UNKNOWN_ID;
   return list[i % list.length].id;
 }
+function keyIdFor(current: number, mode: number): number {
+  return mode === 0 ? current : mode === 1 ? Math.max(current - 1, 0) : mode === 2 ? current + 1 : 0;
+}
+const sizeError = (size: number) => fail('EnvelopeSize', BigInt(size), BigInt(MIN_ENV), BigInt(MAX_ENV));
+const badSize = (size: number) => size < MIN_ENV || size > MAX_ENV;
+const windowError = (w: bigint): Expect | null =>
+  w !== 0n && (w < MIN_WINDOW || w > MAX_WINDOW) ? fail('WindowOutOfRange', w, MIN_WINDOW, MAX_WINDOW) : null;
 
 // ---- planners: each mirrors the contract's checks in order, and the effects on success
 
-function planClaim(m: Model, a: { a: number; handle: number; price: number; window: number; badKey: boolean }): Plan {
+function planClaim(m: Model, a: Extract<Action, { t: 'claim' }>): Plan {
   const x = actors[a.a];
   const handle = HANDLES[a.handle];
   const price = PRICES[a.price];
   const window = WINDOWS[a.window];
-  const prefix = a.badKey ? 4 : 3;
-  const call = byActor(x, 'claimHandle', [hb(handle), price, Number(window), KEY, prefix]);
   const me = acct(m, x.address);
+  const key = a.key === 1 ? ZERO32 : KEYS[(me.keys.length + a.a) % KEYS.length];
+  const sites = ('0x' + '61'.repeat(SITE_SIZES[a.sites])) as Hex;
+  const call = byActor(x, 'claimHandle', [hb(handle), price, Number(window), key, sites]);
   let expect: Expect;
   if (!validHandle(handle)) expect = fail('HandleInvalid', hb(handle));
   else if (m.handleOwner.has(handle)) expect = fail('HandleTaken', hb(handle), m.handleOwner.get(handle));
   else if (me.handle) expect = fail('AlreadyHasHandle', x.address, hb(me.handle));
-  else if (window !== 0n && (window < MIN_WINDOW || window > MAX_WINDOW))
-    expect = fail('WindowOutOfRange', window, MIN_WINDOW, MAX_WINDOW);
-  else if (a.badKey) expect = fail('KeyInvalid');
+  else if (windowError(window)) expect = windowError(window)!;
+  else if (key === ZERO32 && me.keys.length === 0) expect = fail('NoInboxKey', x.address);
+  else if (SITE_SIZES[a.sites] > MAX_SITES) expect = fail('SitesTooLong', BigInt(SITE_SIZES[a.sites]), BigInt(MAX_SITES));
   else {
     const w = window === 0n ? DEFAULT_WINDOW : window;
+    const events: Ev[] = [];
+    if (key !== ZERO32) events.push({ eventName: 'InboxKeyAdded', args: { account: x.address, keyId: me.keys.length + 1, key } });
+    events.push({ eventName: 'HandleClaimed', args: { account: x.address, handle: hb(handle), price, window: w } });
+    events.push({ eventName: 'SitesUpdated', args: { account: x.address, sites } });
     expect = {
-      events: [
-        { eventName: 'KeyRegistered', args: { account: x.address, keyX: KEY, keyPrefix: prefix } },
-        { eventName: 'HandleClaimed', args: { account: x.address, handle: hb(handle), price, window: w } },
-      ],
+      events,
       apply: () => {
-        setKey(m, x.address);
-        Object.assign(acct(m, x.address), { handle, price, window: w });
+        if (key !== ZERO32) addKey(m, x.address, key);
+        Object.assign(me, { handle, price, window: w, sites });
         m.handleOwner.set(handle, x.address);
       },
     };
   }
-  return { label: `claim ${handle} by ${a.a}`, ...call, value: 0n, expect };
+  return plan('claim', `${handle} by ${a.a}`, call, expect);
 }
 
-function planUpdate(m: Model, a: { a: number; price: number; window: number }): Plan {
-  const x = actors[a.a]; // an EOA (Participant has no updateProfile)
+function planAddKey(m: Model, a: Extract<Action, { t: 'addKey' }>): Plan {
+  const x = actors[a.a];
+  const me = acct(m, x.address);
+  const key = a.zero ? ZERO32 : KEYS[(me.keys.length * 3 + a.a) % KEYS.length];
+  const expect: Expect = a.zero
+    ? fail('KeyInvalid')
+    : {
+        events: [{ eventName: 'InboxKeyAdded', args: { account: x.address, keyId: me.keys.length + 1, key } }],
+        apply: () => addKey(m, x.address, key),
+      };
+  return plan('addKey', `${a.a}`, byActor(x, 'addInboxKey', [key]), expect);
+}
+
+function planUpdate(m: Model, a: Extract<Action, { t: 'update' }>): Plan {
+  const x = actors[a.a];
   const price = PRICES[a.price];
   const window = WINDOWS[a.window];
+  const fprice = FOLLOW_PRICES[a.fprice];
   const me = acct(m, x.address);
   let expect: Expect;
   if (!me.handle) expect = fail('NoHandle', x.address);
-  else if (window !== 0n && (window < MIN_WINDOW || window > MAX_WINDOW))
-    expect = fail('WindowOutOfRange', window, MIN_WINDOW, MAX_WINDOW);
+  else if (windowError(window)) expect = windowError(window)!;
   else {
     const w = window === 0n ? DEFAULT_WINDOW : window;
     expect = {
-      events: [{ eventName: 'ProfileUpdated', args: { account: x.address, handle: hb(me.handle), price, window: w } }],
-      apply: () => Object.assign(me, { price, window: w }),
+      events: [{ eventName: 'ProfileUpdated', args: { account: x.address, handle: hb(me.handle), price, window: w, followUpPrice: fprice } }],
+      apply: () => Object.assign(me, { price, window: w, followUpPrice: fprice }),
     };
   }
-  return { label: `update ${a.a}`, ...byActor(x, 'updateProfile', [price, Number(window)]), value: 0n, expect };
+  return plan('update', `${a.a}`, byActor(x, 'updateProfile', [price, Number(window), fprice]), expect);
+}
+
+function planSites(m: Model, a: Extract<Action, { t: 'sites' }>): Plan {
+  const x = actors[a.a];
+  const size = SITE_SIZES[a.size];
+  const sites = ('0x' + '62'.repeat(size)) as Hex;
+  const expect: Expect =
+    size > MAX_SITES
+      ? fail('SitesTooLong', BigInt(size), BigInt(MAX_SITES))
+      : { events: [{ eventName: 'SitesUpdated', args: { account: x.address, sites } }], apply: () => void (acct(m, x.address).sites = sites) };
+  return plan('setSites', `${a.a} ${size}`, byActor(x, 'setSites', [sites]), expect);
 }
 
 function planRelease(m: Model, a: { a: number }): Plan {
@@ -344,119 +492,117 @@ function planRelease(m: Model, a: { a: number }): Plan {
           Object.assign(me, { handle: null, price: 0n, window: 0n });
         },
       };
-  return { label: `release ${a.a}`, ...byActor(x, 'releaseHandle', []), value: 0n, expect };
-}
-
-function planKey(m: Model, a: { a: number; bad: boolean }): Plan {
-  const x = actors[a.a];
-  const prefix = a.bad ? 1 : 2;
-  const expect: Expect = a.bad
-    ? fail('KeyInvalid')
-    : {
-        events: [{ eventName: 'KeyRegistered', args: { account: x.address, keyX: KEY, keyPrefix: prefix } }],
-        apply: () => setKey(m, x.address),
-      };
-  return { label: `key ${a.a}`, ...byActor(x, 'registerKey', [KEY, prefix]), value: 0n, expect };
+  return plan('release', `${a.a}`, byActor(x, 'releaseHandle', []), expect);
 }
 
 function planSend(m: Model, a: Extract<Action, { t: 'send' }>): Plan {
   const x = actors[a.a];
-  // Mostly someone holding a handle (possibly the sender itself), else anyone, or a stranger.
-  const holders = [...m.handleOwner.values()].filter((h) => h !== x.address || a.to % 5 === 0);
+  // Mostly someone holding a handle (rarely the sender itself), else any actor, or a stranger.
+  const holders = [...m.handleOwner.values()].filter((h) => h !== x.address || a.to % 7 === 0);
+  const blockers = holders.filter((h) => m.pairKeys.get(pairKey(x.address, h))?.blocked);
   const to =
-    a.toHolder && holders.length
-      ? holders[a.to % holders.length]
-      : a.to % 6 === 5
-        ? W(STRANGER_W)
-        : actors[a.to % 6].address;
+    a.toHolder && blockers.length && a.to % 3 === 0
+      ? blockers[(a.to >> 2) % blockers.length]
+      : a.toHolder && holders.length
+        ? holders[a.to % holders.length]
+        : a.to % 6 === 5
+          ? W(STRANGER_W)
+          : actors[a.to % 6].address;
   const r = acct(m, to);
   const price = r.price;
   const value = a.value === 0 ? 0n : a.value === 1 ? price : a.value === 2 ? price + a.tip : price > 0n ? price - 1n : 0n;
   const maxWindow = a.maxWin === 0 ? MAX_WINDOW : a.maxWin === 1 ? r.window : r.window > 0n ? r.window - 1n : 0n;
   const size = ENV_SIZES[a.env];
-  const envelope = env(size);
-  const combo = a.combo && !x.contract;
-  const call = combo
-    ? { wallet: x.wallet, to: tc.contract, data: chatCall('registerKeyAndSend', [KEY, 3, to, maxWindow, envelope]) }
-    : x.contract
-      ? { wallet: x.wallet, to: x.address, data: pCall('send', [to, maxWindow, envelope]) }
-      : { wallet: x.wallet, to: tc.contract, data: chatCall('sendMessage', [to, maxWindow, envelope]) };
+  const keyId = keyIdFor(r.keys.length, a.key);
+  const envelope = env(size, keyId);
+  const call = byActor(x, 'sendMessage', [to, maxWindow, envelope]);
+  const pk = m.pairKeys.get(pairKey(x.address, to));
   const ts = m.now + 1n;
   let expect: Expect;
-  if (size === 0 || size > MAX_ENV) expect = fail('EnvelopeSize', BigInt(size), BigInt(MAX_ENV));
+  if (badSize(size)) expect = sizeError(size);
   else if (to === x.address) expect = fail('SelfMessage');
   else if (!r.handle) expect = fail('NoHandle', to);
   else if (value < price) expect = fail('PriceTooLow', price, value);
   else if (r.window > maxWindow) expect = fail('WindowTooLong', r.window, maxWindow);
-  else if (!combo && !acct(m, x.address).key) expect = fail('NoMessagingKey', x.address);
+  else if (keyId !== r.keys.length) expect = fail('StaleInboxKey', to, r.keys.length, keyId);
+  else if (pk?.blocked) expect = fail('SenderBlocked', to, x.address);
   else {
     const id = (BigInt(r.number) << 32n) | BigInt(r.inboxCount);
     const deadline = ts + r.window;
-    const events: { eventName: string; args: Record<string, unknown> }[] = [];
-    if (combo) events.push({ eventName: 'KeyRegistered', args: { account: x.address, keyX: KEY, keyPrefix: 3 } });
-    events.push({
-      eventName: 'MessageSent',
-      args: { id, sender: x.address, recipient: to, amount: value, deadline, envelope },
-    });
+    const pairNo = pk?.no || m.pairs.length + 1;
     expect = {
-      events,
+      events: [{ eventName: 'MessageSent', args: { id, sender: x.address, recipient: to, thread: pairNo, amount: value, deadline, envelope } }],
       apply: () => {
-        if (combo) setKey(m, x.address);
+        if (!pk?.no) {
+          m.pairKeys.set(pairKey(x.address, to), { no: pairNo, blocked: false });
+          m.pairs.push({ sender: x.address, recipient: to, msgs: [], followUpBlocks: [], closedBelow: 0 });
+        }
+        m.pairs[pairNo - 1].msgs.push(id);
         r.inboxCount++;
-        m.msgs.set(id, { id, sender: x.address, recipient: to, amount: value, deadline, status: 'open' });
-        m.balances.set(tc.contract, m.balances.get(tc.contract)! + value);
-        m.valueIn += value;
+        const block = m.block; // (apply runs once the block is mined)
+        m.msgs.set(id, {
+          id,
+          sender: x.address,
+          recipient: to,
+          pair: pairNo,
+          amount: value,
+          deadline,
+          sentBlock: block,
+          replyBlock: 0n,
+          feeBps: feeAt(m, block),
+          status: 'open',
+          hidden: false,
+        });
+        receive(m, value);
       },
     };
   }
-  return { label: `send ${a.a}→${a.to} ${value}`, ...call, value, expect };
+  return plan('send', `${a.a}→${to.slice(0, 8)} ${value} key ${keyId}`, call, expect, value);
 }
 
 function planReply(m: Model, a: { a: number; pool: number; m: number; right: boolean; env: number }): Plan {
-  const id = pickMsg(m, a.pool, a.m);
+  const id = pickMsg(m, a.pool, a.m, (g) => g.status === 'open');
   const msg = m.msgs.get(id);
   const recipientActor = msg ? actors.find((x) => x.address === msg.recipient) : undefined;
   const x = a.right && recipientActor ? recipientActor : actors[a.a];
   const size = ENV_SIZES[a.env];
-  const envelope = env(size);
+  const envelope = env(size, 1, 2);
   const ts = m.now + 1n;
   let expect: Expect;
-  if (size === 0 || size > MAX_ENV) expect = fail('EnvelopeSize', BigInt(size), BigInt(MAX_ENV));
+  if (badSize(size)) expect = sizeError(size);
   else if (!msg) expect = fail('UnknownMessage', id);
-  else if (BigInt(acct(m, x.address).number) !== id >> 32n) expect = fail('NotRecipient', id, x.address);
+  else if (msg.recipient !== x.address) expect = fail('NotRecipient', id, x.address);
   else if (msg.status !== 'open') expect = fail('AlreadySettled', id, statusCode(msg.status));
   else if (ts >= msg.deadline) expect = fail('ReplyWindowClosed', id, msg.deadline);
   else {
-    const fee = (msg.amount * m.feeBps) / 10_000n;
+    const fee = (msg.amount * msg.feeBps) / 10_000n;
     const payout = msg.amount - fee;
-    const events: { eventName: string; args: Record<string, unknown> }[] = [
-      { eventName: 'MessageReplied', args: { id, sender: msg.sender, recipient: msg.recipient, payout, fee, envelope } },
+    const events: Ev[] = [
+      { eventName: 'MessageReplied', args: { id, sender: msg.sender, recipient: msg.recipient, thread: msg.pair, payout, fee, envelope } },
     ];
-    // No push at all for a free message; a refused push becomes credit (PaymentDeferred).
-    if (msg.amount !== 0n && isRefuser(m, msg.recipient))
-      events.push({ eventName: 'PaymentDeferred', args: { account: msg.recipient, amount: payout } });
+    if (msg.amount !== 0n) events.push(...pushEvents(m, msg.recipient, payout));
     expect = {
       events,
       settled: [id],
       apply: () => {
         msg.status = 'replied';
+        msg.replyBlock = m.block;
         m.fees += fee;
         if (msg.amount !== 0n) push(m, msg.recipient, payout);
       },
     };
   }
-  return { label: `reply ${id} by ${x.address.slice(0, 8)}`, ...byActor(x, 'reply', [id, envelope]), value: 0n, expect };
+  return plan('reply', `${id} by ${x.address.slice(0, 8)}`, byActor(x, 'reply', [id, envelope]), expect);
 }
 
 const REFUNDERS = [1, 2, 3, KEEPER_W, 4];
 
-function refundEffects(m: Model, ids: bigint[]) {
-  const events: { eventName: string; args: Record<string, unknown> }[] = [];
+function refundEffects(m: Model, ids: bigint[]): Expect {
+  const events: Ev[] = [];
   for (const id of ids) {
     const msg = m.msgs.get(id)!;
     events.push({ eventName: 'MessageRefunded', args: { id, sender: msg.sender, recipient: msg.recipient, amount: msg.amount } });
-    if (msg.amount !== 0n && isRefuser(m, msg.sender))
-      events.push({ eventName: 'PaymentDeferred', args: { account: msg.sender, amount: msg.amount } });
+    if (msg.amount !== 0n) events.push(...pushEvents(m, msg.sender, msg.amount));
   }
   return {
     events,
@@ -472,7 +618,7 @@ function refundEffects(m: Model, ids: bigint[]) {
 }
 
 function planRefund(m: Model, a: { by: number; pool: number; m: number }): Plan {
-  const id = pickMsg(m, a.pool, a.m);
+  const id = pickMsg(m, a.pool, a.m, (g) => g.status === 'open');
   const msg = m.msgs.get(id);
   const ts = m.now + 1n;
   let expect: Expect;
@@ -481,7 +627,7 @@ function planRefund(m: Model, a: { by: number; pool: number; m: number }): Plan 
   else if (ts < msg.deadline) expect = fail('NotYetRefundable', id, msg.deadline);
   else expect = refundEffects(m, [id]);
   const wallet = REFUNDERS[a.by];
-  return { label: `refund ${id} by w${wallet}`, wallet, to: tc.contract, data: chatCall('refund', [id]), value: 0n, expect };
+  return plan('refund', `${id} by w${wallet}`, direct(wallet, 'refund', [id]), expect);
 }
 
 function planRefundMany(m: Model, a: { by: number; ms: number[]; unknown: boolean; tooMany: boolean }): Plan {
@@ -501,7 +647,129 @@ function planRefundMany(m: Model, a: { by: number; ms: number[]; unknown: boolea
     expect = due.length === 0 ? fail('NothingToRefund') : refundEffects(m, due);
   }
   const wallet = REFUNDERS[a.by];
-  return { label: `refundMany [${ids.length}] by w${wallet}`, wallet, to: tc.contract, data: chatCall('refundMany', [ids]), value: 0n, expect };
+  return plan('refundMany', `[${ids.length}] by w${wallet}`, direct(wallet, 'refundMany', [ids]), expect);
+}
+
+function planFollowUp(m: Model, a: Extract<Action, { t: 'followUp' }>): Plan {
+  const ticket = pickMsg(m, a.pool, a.m, (g) => g.status === 'replied');
+  const msg = m.msgs.get(ticket);
+  const pair = msg ? m.pairs[msg.pair - 1] : undefined;
+  const byAddress = (addr: Address) => actors.find((x) => x.address === addr);
+  const x = (a.who === 0 && pair && byAddress(pair.sender)) || (a.who === 1 && pair && byAddress(pair.recipient)) || actors[a.m % 5];
+  const creator = pair ? acct(m, pair.recipient) : undefined;
+  const isVisitor = pair !== undefined && x.address === pair.sender;
+  const isCreator = pair !== undefined && x.address === pair.recipient;
+  const fprice = creator?.followUpPrice ?? 0n;
+  const value = isCreator
+    ? a.value === 3
+      ? 1n
+      : 0n
+    : a.value === 0
+      ? 0n
+      : a.value === 1
+        ? fprice
+        : a.value === 2
+          ? fprice + a.tip
+          : fprice > 0n
+            ? fprice - 1n
+            : 0n;
+  const current = creator?.keys.length ?? 1;
+  // The creator may name any of its ids (or anything: its own envelopes are not checked).
+  const keyId = isCreator ? (a.key === 0 ? current : (a.m % (current + 2)) + 0) : keyIdFor(current, a.key);
+  const size = ENV_SIZES[a.env];
+  const envelope = env(size, keyId, 3);
+  let expect: Expect;
+  if (badSize(size)) expect = sizeError(size);
+  else if (!msg || !pair) expect = fail('UnknownMessage', ticket);
+  else if (!isVisitor && !isCreator) expect = fail('NotAParty', msg.pair, x.address);
+  else if (msg.status !== 'replied' || indexOf(ticket) < pair.closedBelow) expect = fail('ThreadNotOpen', msg.pair, ticket);
+  else if (isVisitor && m.pairKeys.get(pairKey(pair.sender, pair.recipient))?.blocked)
+    expect = fail('SenderBlocked', pair.recipient, x.address);
+  else if (isVisitor && keyId !== current) expect = fail('StaleInboxKey', pair.recipient, current, keyId);
+  else if (isVisitor && value < fprice) expect = fail('PriceTooLow', fprice, value);
+  else if (isCreator && value !== 0n) expect = fail('ValueNotAccepted', value);
+  else {
+    const fee = (value * feeAt(m, m.block + 1n)) / 10_000n;
+    const reader = isVisitor ? pair.recipient : pair.sender;
+    const events: Ev[] = [
+      {
+        eventName: 'FollowUpPosted',
+        args: { thread: msg.pair, author: x.address, reader, index: pair.followUpBlocks.length, payout: value - fee, fee, envelope },
+      },
+    ];
+    if (value !== 0n) events.push(...pushEvents(m, pair.recipient, value - fee));
+    expect = {
+      events,
+      apply: () => {
+        pair.followUpBlocks.push(m.block);
+        receive(m, value);
+        m.fees += fee;
+        if (value !== 0n) push(m, pair.recipient, value - fee);
+      },
+    };
+  }
+  return plan('followUp', `${ticket} by ${x.address.slice(0, 8)} ${value} key ${keyId}`, byActor(x, 'postFollowUp', [ticket, envelope]), expect, value);
+}
+
+function planClose(m: Model, a: { who: number; p: number }): Plan {
+  const pairNo = m.pairs.length && a.p % 5 !== 4 ? (a.p % m.pairs.length) + 1 : 40 + (a.p % 3);
+  const pair = m.pairs[pairNo - 1];
+  const byAddress = (addr: Address) => actors.find((x) => x.address === addr);
+  const x = (a.who === 0 && pair && byAddress(pair.sender)) || (a.who === 1 && pair && byAddress(pair.recipient)) || actors[a.p % 5];
+  let expect: Expect;
+  if (!pair) expect = fail('UnknownThread', pairNo);
+  else if (x.address !== pair.sender && x.address !== pair.recipient) expect = fail('NotAParty', pairNo, x.address);
+  else
+    expect = {
+      events: [{ eventName: 'ThreadClosed', args: { thread: pairNo, by: x.address } }],
+      apply: () => void (pair.closedBelow = acct(m, pair.recipient).inboxCount),
+    };
+  return plan('closeThread', `${pairNo} by ${x.address.slice(0, 8)}`, byActor(x, 'closeThread', [pairNo]), expect);
+}
+
+function planBlock(m: Model, a: { a: number; s: number; blocked: boolean; pair: number }): Plan {
+  // Half the time a conversation's creator (un)blocks its visitor; else any actor, any sender.
+  const pair = a.pair % 2 === 0 && m.pairs.length ? m.pairs[(a.pair >> 1) % m.pairs.length] : undefined;
+  const creator = pair && actors.find((y) => y.address === pair.recipient);
+  const x = creator ?? actors[a.a];
+  const sender = creator ? pair.sender : a.s === 5 ? zeroAddress : actors[a.s].address;
+  let expect: Expect;
+  if (sender === zeroAddress) expect = fail('ZeroAddress');
+  else
+    expect = {
+      events: [{ eventName: 'BlockChanged', args: { account: x.address, sender, blocked: a.blocked } }],
+      apply: () => {
+        const k = pairKey(sender, x.address);
+        m.pairKeys.set(k, { no: m.pairKeys.get(k)?.no ?? 0, blocked: a.blocked });
+      },
+    };
+  return plan('setBlocked', `${sender.slice(0, 8)} by ${a.a} ${a.blocked}`, byActor(x, 'setBlocked', [sender, a.blocked]), expect);
+}
+
+function planHide(m: Model, a: Extract<Action, { t: 'hide' }>): Plan {
+  const x = actors[a.a];
+  const mine = [...m.msgs.values()].filter((g) => g.recipient === x.address);
+  const others = [...m.msgs.values()].filter((g) => g.recipient !== x.address);
+  let ids = a.ms.map((i) => (mine.length ? mine[i % mine.length].id : UNKNOWN_ID));
+  if (a.foreign) ids.push(others.length ? others[a.ms.length % others.length].id : UNKNOWN_ID);
+  if (a.tooMany) ids = [...ids, ...Array.from({ length: 101 - ids.length }, () => ids[0] ?? UNKNOWN_ID)];
+  const number = acct(m, x.address).number;
+  let expect: Expect | undefined;
+  if (ids.length > 100) expect = fail('TooManyIds', BigInt(ids.length), 100n);
+  else
+    for (const id of ids) {
+      const g = m.msgs.get(id);
+      if (!g) expect = fail('UnknownMessage', id);
+      else if (number === 0 || BigInt(number) !== id >> 32n) expect = fail('NotRecipient', id, x.address);
+      if (expect) break;
+    }
+  expect ??= {
+    events: [{ eventName: 'HiddenChanged', args: { account: x.address, ids, hidden: a.hidden } }],
+    apply: () => {
+      for (const id of ids) m.msgs.get(id)!.hidden = a.hidden;
+    },
+  };
+  return plan('setHidden', `[${ids.length}] by ${a.a} ${a.hidden}`, byActor(x, 'setHidden', [ids, a.hidden]), expect);
 }
 
 function creditTargets(x: Actor): Address[] {
@@ -509,7 +777,6 @@ function creditTargets(x: Actor): Address[] {
 }
 
 function planWithdrawCredit(m: Model, a: { creditor: boolean; a: number; to: number }): Plan {
-  // Mostly an actor that has a credit, if any.
   const creditors = actors.filter((x) => (m.credits.get(x.address) ?? 0n) > 0n);
   const x = a.creditor && creditors.length ? creditors[a.a % creditors.length] : actors[a.a];
   const to = creditTargets(x)[a.to];
@@ -526,7 +793,7 @@ function planWithdrawCredit(m: Model, a: { creditor: boolean; a: number; to: num
         pay(m, to, amount);
       },
     };
-  return { label: `withdrawCredit ${a.a}→${to.slice(0, 8)}`, ...byActor(x, 'withdrawCredit', [to]), value: 0n, expect };
+  return plan('withdrawCredit', `${a.a}→${to.slice(0, 8)}`, byActor(x, 'withdrawCredit', [to]), expect);
 }
 
 function planWithdrawFees(m: Model, a: { by: number }): Plan {
@@ -544,45 +811,89 @@ function planWithdrawFees(m: Model, a: { by: number }): Plan {
       },
     };
   const wallet = REFUNDERS[a.by];
-  return { label: `withdrawFees ${amount}`, wallet, to: tc.contract, data: chatCall('withdrawFees', []), value: 0n, expect };
+  return plan('withdrawFees', `${amount}`, direct(wallet, 'withdrawFees', []), expect);
+}
+
+/** The current owner's wallet (when `owner`), else one that is not the owner. */
+function adminWallet(m: Model, owner: boolean): number {
+  const ownerWallet = m.owner === W(OWNER_W) ? OWNER_W : KEEPER_W;
+  return owner ? ownerWallet : ownerWallet === OWNER_W ? KEEPER_W : OWNER_W;
 }
 
 function planSetFee(m: Model, a: { owner: boolean; bps: number }): Plan {
-  const wallet = a.owner ? OWNER_W : KEEPER_W;
+  const wallet = adminWallet(m, a.owner);
   const bps = FEES[a.bps];
   let expect: Expect;
   if (W(wallet) !== m.owner) expect = fail('NotOwner', W(wallet));
   else if (bps > MAX_FEE) expect = fail('FeeTooHigh', bps, MAX_FEE);
-  else
+  else {
+    const from = m.block + 2n;
     expect = {
-      events: [{ eventName: 'FeeChanged', args: { previousBps: m.feeBps, newBps: bps } }],
+      events: [{ eventName: 'FeeChanged', args: { previousBps: m.feeBps, newBps: bps, fromBlock: from } }],
       apply: () => {
         m.feeBps = bps;
+        m.feeHistory.push([from, bps]);
       },
     };
-  return { label: `setFee ${bps}`, wallet, to: tc.contract, data: chatCall('setFee', [bps]), value: 0n, expect };
+  }
+  return plan('setFee', `${bps} by w${wallet}`, direct(wallet, 'setFee', [bps]), expect);
 }
 
-function planSetFeeRecipient(m: Model, a: { to: number }): Plan {
-  const to = [W(OWNER_W), W(KEEPER_W), actors[3].address, actors[4].address][a.to];
-  const expect: Expect = {
-    events: [{ eventName: 'FeeRecipientChanged', args: { previousRecipient: m.feeRecipient, newRecipient: to } }],
-    apply: () => {
-      m.feeRecipient = to;
-    },
-  };
-  return { label: `setFeeRecipient ${to.slice(0, 8)}`, wallet: OWNER_W, to: tc.contract, data: chatCall('setFeeRecipient', [to]), value: 0n, expect };
+function planSetFeeRecipient(m: Model, a: { owner: boolean; to: number }): Plan {
+  const wallet = adminWallet(m, a.owner);
+  const to = [W(OWNER_W), W(KEEPER_W), actors[3].address, actors[4].address, zeroAddress][a.to];
+  let expect: Expect;
+  if (W(wallet) !== m.owner) expect = fail('NotOwner', W(wallet));
+  else if (to === zeroAddress) expect = fail('ZeroAddress');
+  else
+    expect = {
+      events: [{ eventName: 'FeeRecipientChanged', args: { previousRecipient: m.feeRecipient, newRecipient: to } }],
+      apply: () => void (m.feeRecipient = to),
+    };
+  return plan('setFeeRecipient', `${to.slice(0, 8)}`, direct(wallet, 'setFeeRecipient', [to]), expect);
+}
+
+function planTransferOwnership(m: Model, a: { owner: boolean; to: number }): Plan {
+  const wallet = adminWallet(m, a.owner);
+  const to = [W(OWNER_W), W(KEEPER_W), zeroAddress][a.to];
+  const expect: Expect =
+    W(wallet) !== m.owner
+      ? fail('NotOwner', W(wallet))
+      : {
+          events: [{ eventName: 'OwnershipTransferStarted', args: { previousOwner: m.owner, newOwner: to } }],
+          apply: () => void (m.pendingOwner = to),
+        };
+  return plan('transferOwnership', `→${to.slice(0, 8)} by w${wallet}`, direct(wallet, 'transferOwnership', [to]), expect);
+}
+
+function planAcceptOwnership(m: Model, a: { by: number }): Plan {
+  // Mostly the pending owner (if any), else someone else.
+  const pendingWallet = m.pendingOwner === W(OWNER_W) ? OWNER_W : m.pendingOwner === W(KEEPER_W) ? KEEPER_W : 1;
+  const wallet = a.by < 2 ? pendingWallet : [OWNER_W, KEEPER_W, 1][(pendingWallet + a.by) % 3];
+  const expect: Expect =
+    W(wallet) !== m.pendingOwner
+      ? fail('NotOwner', W(wallet))
+      : {
+          events: [{ eventName: 'OwnershipTransferred', args: { previousOwner: m.owner, newOwner: W(wallet) } }],
+          apply: () => {
+            m.owner = W(wallet);
+            m.pendingOwner = zeroAddress;
+          },
+        };
+  return plan('acceptOwnership', `by w${wallet}`, direct(wallet, 'acceptOwnership', []), expect);
 }
 
 function planSetMode(m: Model, a: { p: number; mode: number }): Plan {
   const x = actors[3 + a.p];
+  const mode = MODES[a.mode];
   return {
-    label: `setMode ${x.address.slice(0, 8)} ${a.mode}`,
+    kind: 'setMode',
+    label: `setMode ${x.address.slice(0, 8)} ${mode}`,
     wallet: x.wallet,
     to: x.address,
-    data: pCall('setMode', [a.mode, '0x']),
+    data: encodeFunctionData({ abi: participantAbi, functionName: 'setMode', args: [mode, mode === 4 ? BURN : 0n, '0x'] }),
     value: 0n,
-    expect: { events: [], apply: () => void m.modes.set(x.address, a.mode) },
+    expect: { events: [], apply: () => void m.modes.set(x.address, mode) },
   };
 }
 
@@ -609,10 +920,17 @@ function decodeRevert(data: Hex | undefined) {
   }
 }
 
-/** eth_call against the pending block (timestamp = latest + 1, exactly what the next tx gets). */
-async function simulate(wallet: number, to: Address, data: Hex, value: bigint) {
+/** eth_call against the pending block (timestamp and number of exactly what the next tx gets). */
+async function simulate(wallet: number, to: Address, data: Hex, value: bigint, blockTag: 'pending' | bigint = 'pending') {
   try {
-    await pc.call({ account: W(wallet), to, data, value, gas: GAS, blockTag: 'pending' });
+    await tc.publicClient.call({
+      account: W(wallet),
+      to,
+      data,
+      value,
+      gas: GAS,
+      ...(blockTag === 'pending' ? { blockTag } : { blockNumber: blockTag }),
+    });
     return null;
   } catch (e) {
     const d = revertData(e);
@@ -621,56 +939,58 @@ async function simulate(wallet: number, to: Address, data: Hex, value: bigint) {
   }
 }
 
-async function execute(m: Model, plan: Plan, trace: string[]) {
-  trace.push(plan.label);
-  const e = plan.expect;
+/** Signs locally and sends with eth_sendRawTransactionSync (nonce from the model): one round trip. */
+async function sendTx(m: Model, p: Plan): Promise<TransactionReceipt> {
+  const nonce = m.nonces.get(p.wallet)!;
+  const raw = await tc.accounts[p.wallet].signTransaction({
+    chainId: tc.chain.id,
+    type: 'legacy',
+    nonce,
+    gas: GAS,
+    gasPrice: GAS_PRICE,
+    to: p.to,
+    data: p.data,
+    value: p.value,
+  });
+  const r = await tc.publicClient.request({ method: 'eth_sendRawTransactionSync' as never, params: [raw] as never });
+  m.nonces.set(p.wallet, nonce + 1);
+  return formatTransactionReceipt(r as never) as TransactionReceipt;
+}
+
+async function execute(m: Model, p: Plan, trace: string[]) {
+  trace.push(p.label);
+  stats.operations++;
+  const e = p.expect;
   if ('error' in e) {
-    const got = await simulate(plan.wallet, plan.to, plan.data, plan.value);
-    assert.ok(got, `${plan.label}: expected ${e.error}(${e.args.join(', ')}) but it would succeed`);
-    assert.equal(got.errorName, e.error, `${plan.label}: wrong error`);
-    assert.deepStrictEqual(got.args, e.args, `${plan.label}: ${e.error} args`);
+    const got = await simulate(p.wallet, p.to, p.data, p.value);
+    assert.ok(got, `${p.label}: expected ${e.error}(${e.args.join(', ')}) but it would succeed`);
+    assert.equal(got.errorName, e.error, `${p.label}: wrong error (${got.args.join(', ')})`);
+    assert.deepStrictEqual(got.args, e.args, `${p.label}: ${e.error} args`);
     stats.reverts++;
     stats.errors.set(e.error, (stats.errors.get(e.error) ?? 0) + 1);
     return;
   }
-  const receipt: TransactionReceipt = await tc.wallet(plan.wallet).sendTransactionSync({
-    to: plan.to,
-    data: plan.data,
-    value: plan.value,
-    gas: GAS,
-    type: 'legacy',
-    gasPrice: GAS_PRICE,
-    nonce: m.nonces.get(plan.wallet)!,
-    throwOnReceiptRevert: false,
-  } as never);
+  const receipt = await sendTx(m, p);
   stats.txs++;
-  m.nonces.set(plan.wallet, m.nonces.get(plan.wallet)! + 1);
   m.now += 1n;
-  const payer = W(plan.wallet);
-  m.balances.set(payer, m.balances.get(payer)! - receipt.gasUsed * GAS_PRICE - plan.value);
+  m.block += 1n;
+  assert.equal(receipt.blockNumber, m.block, 'ghost block number');
+  const payer = W(p.wallet);
+  m.balances.set(payer, m.balances.get(payer)! - receipt.gasUsed * GAS_PRICE - p.value);
   if (receipt.status !== 'success') {
-    const why = decodeRevert(revertData(await simulateAt(plan, receipt.blockNumber)));
-    assert.fail(`${plan.label}: expected success, reverted with ${why.errorName}(${why.args.join(', ')})`);
+    const why = decodeRevert(revertData(await simulate(p.wallet, p.to, p.data, p.value, receipt.blockNumber).then(() => undefined, (x) => x)));
+    const replay = await simulate(p.wallet, p.to, p.data, p.value, receipt.blockNumber - 1n);
+    assert.fail(`${p.label}: expected success, reverted (${why.errorName}; replay: ${JSON.stringify(replay, (_, v) => (typeof v === 'bigint' ? String(v) : v))})`);
   }
-  // Participant.send forwards msg.value: the payer is the controller EOA, the value lands in PaidChat.
+  // Participant.exec forwards msg.value: the payer is the controller EOA, the value lands in PaidChat.
   const logs = parseEventLogs({ abi: paidChatAbi, logs: receipt.logs.filter((l) => l.address.toLowerCase() === tc.contract.toLowerCase()) });
   const got = logs.map((l) => ({ eventName: l.eventName as string, args: l.args as Record<string, unknown> }));
-  assert.deepStrictEqual(got, e.events, `${plan.label}: events`);
+  assert.deepStrictEqual(got, e.events, `${p.label}: events`);
   e.apply();
-  const kind = plan.label.split(' ')[0];
-  stats.ok.set(kind, (stats.ok.get(kind) ?? 0) + 1);
+  stats.ok.set(p.kind, (stats.ok.get(p.kind) ?? 0) + 1);
   if (e.settled) {
     stats.settlements += e.settled.length;
     await assertSettledForGood(m, e.settled);
-  }
-}
-
-async function simulateAt(plan: Plan, blockNumber: bigint): Promise<unknown> {
-  try {
-    await pc.call({ account: W(plan.wallet), to: plan.to, data: plan.data, value: plan.value, gas: GAS, blockNumber });
-    return undefined;
-  } catch (e) {
-    return e;
   }
 }
 
@@ -681,7 +1001,7 @@ async function assertSettledForGood(m: Model, ids: bigint[]) {
       const msg = m.msgs.get(id)!;
       const code = statusCode(msg.status);
       const recipient = actors.find((x) => x.address === msg.recipient)!;
-      const r = byActor(recipient, 'reply', [id, env(1)]);
+      const r = byActor(recipient, 'reply', [id, env(MIN_ENV, 1, 2)]);
       const [again, refundAgain] = await Promise.all([
         simulate(r.wallet, r.to, r.data, 0n),
         simulate(KEEPER_W, tc.contract, chatCall('refund', [id]), 0n),
@@ -696,6 +1016,9 @@ async function warpTo(m: Model, target: bigint) {
   if (target <= m.now) target = m.now + 1n;
   await tc.mineAt(target);
   m.now = target;
+  m.block += 1n;
+  stats.warps++;
+  stats.operations++;
 }
 
 function warpTarget(m: Model, a: { m: number; how: number; secs: number }): bigint {
@@ -711,12 +1034,14 @@ async function step(m: Model, a: Action, trace: string[]) {
   switch (a.t) {
     case 'claim':
       return execute(m, planClaim(m, a), trace);
+    case 'addKey':
+      return execute(m, planAddKey(m, a), trace);
     case 'update':
       return execute(m, planUpdate(m, a), trace);
+    case 'sites':
+      return execute(m, planSites(m, a), trace);
     case 'release':
       return execute(m, planRelease(m, a), trace);
-    case 'key':
-      return execute(m, planKey(m, a), trace);
     case 'send':
       return execute(m, planSend(m, a), trace);
     case 'reply':
@@ -725,9 +1050,17 @@ async function step(m: Model, a: Action, trace: string[]) {
       return execute(m, planRefund(m, a), trace);
     case 'refundMany':
       return execute(m, planRefundMany(m, a), trace);
+    case 'followUp':
+      return execute(m, planFollowUp(m, a), trace);
+    case 'close':
+      return execute(m, planClose(m, a), trace);
+    case 'block':
+      return execute(m, planBlock(m, a), trace);
+    case 'hide':
+      return execute(m, planHide(m, a), trace);
     case 'warp': {
       const target = warpTarget(m, a);
-      trace.push(`warp +${target - m.now}`);
+      trace.push(`warp +${target > m.now ? target - m.now : 1n}`);
       return warpTo(m, target);
     }
     case 'edge': {
@@ -739,9 +1072,7 @@ async function step(m: Model, a: Action, trace: string[]) {
       trace.push(`edge warp to ${a.atDeadline ? 'deadline' : 'deadline-1'}`);
       await warpTo(m, txTime - 1n);
       assert.equal(m.now + 1n, txTime);
-      stats.steps++;
-      const ids = [...m.msgs.keys()];
-      const idx = ids.indexOf(msg.id);
+      const idx = [...m.msgs.keys()].indexOf(msg.id);
       return a.reply
         ? execute(m, planReply(m, { a: 0, pool: 1, m: idx, right: true, env: 1 }), trace)
         : execute(m, planRefund(m, { by: 3, pool: 1, m: idx }), trace);
@@ -754,44 +1085,40 @@ async function step(m: Model, a: Action, trace: string[]) {
       return execute(m, planSetFee(m, a), trace);
     case 'setFeeRecipient':
       return execute(m, planSetFeeRecipient(m, a), trace);
+    case 'transferOwnership':
+      return execute(m, planTransferOwnership(m, a), trace);
+    case 'acceptOwnership':
+      return execute(m, planAcceptOwnership(m, a), trace);
     case 'setMode':
       return execute(m, planSetMode(m, a), trace);
   }
 }
 
-function readChat(functionName: string, args: readonly unknown[] = []) {
-  return pc.readContract({ address: tc.contract, abi: paidChatAbi, functionName, args } as never) as Promise<any>;
+// ---- checks
+
+function readChat(client: PublicClient, functionName: string, args: readonly unknown[] = []) {
+  return client.readContract({ address: tc.contract, abi: paidChatAbi, functionName, args } as never) as Promise<any>;
 }
 
 /**
- * After every step: the chain agrees with the model, and the books balance. After a predicted
- * revert (only simulated, nothing mined) the books are checked; after anything mined, also every
- * tracked balance and every credit.
+ * After every step, in one eth_call (the Lens contract): every tracked balance, every credit,
+ * totalCredits, accruedFees, feeBps and each message's status, hidden flag and reply block agree
+ * with the model, and the books balance.
  */
-async function checkInvariants(m: Model, label: string, full = true) {
-  if (!full) {
-    const [held, totalCredits, accruedFees] = await Promise.all([
-      pc.getBalance({ address: tc.contract }),
-      readChat('totalCredits') as Promise<bigint>,
-      readChat('accruedFees') as Promise<bigint>,
-    ]);
-    let open = 0n;
-    for (const msg of m.msgs.values()) if (msg.status === 'open') open += msg.amount;
-    assert.equal(held, open + totalCredits + accruedFees, `${label}: balance == open + credits + fees`);
-    assert.equal(held, m.valueIn - m.valueOut, `${label}: value in − value out == held`);
-    assert.equal(held, m.balances.get(tc.contract), `${label}: ghost balance`);
-    assert.equal(totalCredits, [...m.credits.values()].reduce((a, b) => a + b, 0n), `${label}: totalCredits`);
-    assert.equal(accruedFees, m.fees, `${label}: accruedFees`);
-    return;
-  }
-  const credited = actors.map((x) => x.address);
-  const [balances, totalCredits, accruedFees, feeBps, credits] = await Promise.all([
-    Promise.all(tracked.map((a) => pc.getBalance({ address: a }))),
-    readChat('totalCredits') as Promise<bigint>,
-    readChat('accruedFees') as Promise<bigint>,
-    readChat('feeBps') as Promise<bigint>,
-    Promise.all(credited.map((a) => readChat('creditOf', [a]) as Promise<bigint>)),
-  ]);
+async function checkInvariants(m: Model, label: string) {
+  const ids = [...m.msgs.keys()];
+  const creditors = actors.map((x) => x.address);
+  const out = (await tc.publicClient.readContract({
+    address: lens,
+    abi: lensAbi,
+    functionName: 'look',
+    args: [tc.contract, tracked, creditors, ids],
+  })) as readonly bigint[];
+  let k = 0;
+  const balances = out.slice(k, (k += tracked.length));
+  const credits = out.slice(k, (k += creditors.length));
+  const [totalCredits, accruedFees, feeBps] = out.slice(k, (k += 3));
+  const statuses = out.slice(k);
   let open = 0n;
   for (const msg of m.msgs.values()) if (msg.status === 'open') open += msg.amount;
   let ghostCredits = 0n;
@@ -807,34 +1134,94 @@ async function checkInvariants(m: Model, label: string, full = true) {
   assert.equal(totalCredits, ghostCredits, `${label}: totalCredits`);
   assert.equal(accruedFees, m.fees, `${label}: accruedFees`);
   assert.equal(feeBps, m.feeBps, `${label}: feeBps`);
-  credited.forEach((a, i) => assert.equal(credits[i], m.credits.get(a) ?? 0n, `${label}: creditOf ${a}`));
+  creditors.forEach((a, i) => assert.equal(credits[i], m.credits.get(a) ?? 0n, `${label}: creditOf ${a}`));
   tracked.forEach((a, i) => assert.equal(balances[i], m.balances.get(a), `${label}: balance of ${a}`));
+  ids.forEach((id, i) => {
+    const g = m.msgs.get(id)!;
+    const want = BigInt(viewStatus(m, g)) | (g.hidden ? 1n << 8n : 0n) | ((g.status === 'replied' ? g.replyBlock : 0n) << 16n);
+    assert.equal(statuses[i], want, `${label}: status/hidden/replyBlock of ${id}`);
+  });
 }
 
-/** At the end of a run: every message's on-chain view matches the ghost. */
-async function checkMessages(m: Model) {
-  const latest = await pc.getBlock();
+/** At the end of a run: every view agrees with the model. */
+async function checkViews(m: Model) {
+  const latest = await tc.publicClient.getBlock();
   assert.equal(latest.timestamp, m.now, 'ghost clock');
-  const views = await Promise.all([...m.msgs.keys()].map((id) => readChat('getMessage', [id])));
-  for (const v of views) {
-    const g = m.msgs.get(v.id)!;
-    assert.equal(v.sender, g.sender);
-    assert.equal(v.recipient, g.recipient);
-    assert.equal(v.amount, g.amount);
-    const status = g.status === 'open' ? (m.now < g.deadline ? 1 : 2) : statusCode(g.status);
-    assert.equal(v.status, status, `status of ${v.id}`);
-    assert.equal(v.deadline, g.status === 'open' ? g.deadline : 0n);
+  assert.equal(latest.number, m.block, 'ghost block');
+  const r = (fn: string, args: readonly unknown[] = []) => readChat(batch, fn, args);
+  const msgs = [...m.msgs.values()];
+  const [views, profiles, keyLists, sites, threads, threadOfs, followUps, pages, feeAts, owner, pending, recipient] = await Promise.all([
+    Promise.all(msgs.map((g) => r('getMessage', [g.id]))),
+    Promise.all(actors.map((x) => r('profileOf', [x.address]))),
+    Promise.all(actors.map((x) => r('inboxKeysOf', [x.address]))),
+    Promise.all(actors.map((x) => r('sitesOf', [x.address]))),
+    Promise.all(m.pairs.map((_, i) => r('getThread', [i + 1]))),
+    Promise.all([...m.pairKeys.keys()].map((k) => r('threadOf', k.split('>')))),
+    Promise.all(m.pairs.map((_, i) => r('followUpBlocks', [i + 1, 0n, 100n]))),
+    Promise.all(m.pairs.map((p) => r('conversationPage', [p.sender, p.recipient, NEWEST, NEWEST, 0n]))),
+    Promise.all(m.feeHistory.flatMap(([from]) => [from - 1n, from]).map((b) => r('feeAt', [b]))),
+    r('owner'),
+    r('pendingOwner'),
+    r('feeRecipient'),
+  ]);
+  for (const [i, v] of views.entries()) {
+    const g = msgs[i];
+    assert.deepEqual(
+      [v.id, v.thread, v.sender, v.recipient, v.amount, v.deadline, v.sentBlock, v.replyBlock, v.status, v.hidden],
+      [g.id, g.pair, g.sender, g.recipient, g.amount, g.deadline, g.sentBlock, g.status === 'replied' ? g.replyBlock : 0n, viewStatus(m, g), g.hidden],
+      `message ${g.id}`,
+    );
+    assert.equal(v.senderHandle, acct(m, g.sender).handle ? hb(acct(m, g.sender).handle!) : ZERO32);
   }
-  const profiles = await Promise.all(actors.map((x) => readChat('profileOf', [x.address])));
   for (const [i, x] of actors.entries()) {
-    const p = profiles[i];
     const g = acct(m, x.address);
-    assert.equal(p.handle, g.handle ? hb(g.handle) : '0x' + '00'.repeat(32));
-    assert.equal(p.price, g.price);
-    assert.equal(p.window, g.window);
-    assert.equal(p.inboxCount, BigInt(g.inboxCount));
-    assert.equal(p.keyPrefix !== 0, g.key);
+    const p = profiles[i];
+    assert.deepEqual(
+      [p.handle, p.price, p.followUpPrice, p.window, p.keyId, p.key, p.inboxCount],
+      [g.handle ? hb(g.handle) : ZERO32, g.price, g.followUpPrice, g.window, g.keys.length, g.keys.at(-1) ?? ZERO32, BigInt(g.inboxCount)],
+      `profile of actor ${i}`,
+    );
+    assert.deepEqual(keyLists[i], [g.keys, g.keys.length ? 1 : 0], `keys of actor ${i}`);
+    assert.equal(sites[i], g.sites, `sites of actor ${i}`);
   }
+  for (const [i, p] of m.pairs.entries()) {
+    const base = acct(m, p.recipient).number;
+    let ticket = 0n;
+    for (const id of [...p.msgs].reverse()) {
+      if (indexOf(id) < p.closedBelow) break;
+      if (m.msgs.get(id)!.status === 'replied') {
+        ticket = id;
+        break;
+      }
+    }
+    const blocked = m.pairKeys.get(pairKey(p.sender, p.recipient))!.blocked;
+    assert.deepEqual(
+      threads[i],
+      { thread: i + 1, sender: p.sender, recipient: p.recipient, followUps: BigInt(p.followUpBlocks.length), closedBelow: p.closedBelow, ticket, blocked },
+      `thread ${i + 1}`,
+    );
+    assert.equal(base !== 0, true);
+    assert.deepEqual(followUps[i], p.followUpBlocks.slice(0, 100).map(Number), `followUpBlocks of ${i + 1}`);
+    // The conversation page: newest first, merged by block (a follow-up before a message of the same block).
+    const page = pages[i];
+    const want = [
+      ...p.msgs.map((id) => ({ tag: `m${id}`, block: m.msgs.get(id)!.sentBlock, rank: 0 })),
+      ...p.followUpBlocks.map((b, k) => ({ tag: `f${k}`, block: b, rank: 1 })),
+    ]
+      .sort((x, y) => (x.block !== y.block ? (x.block > y.block ? -1 : 1) : y.rank - x.rank || (x.tag > y.tag ? -1 : 1)))
+      .slice(0, 100);
+    const gotMsgs = page.messages.map((v: any) => `m${v.id}`);
+    const gotFus = page.followUpIndexes.map((k: number) => `f${k}`);
+    assert.deepEqual(gotMsgs, want.filter((e) => e.tag[0] === 'm').map((e) => e.tag), `conversation ${i + 1} messages`);
+    assert.deepEqual(gotFus, want.filter((e) => e.tag[0] === 'f').map((e) => e.tag), `conversation ${i + 1} follow-ups`);
+    assert.deepEqual(page.recipientKeys, acct(m, p.recipient).keys);
+  }
+  for (const [i, k] of [...m.pairKeys.keys()].entries()) {
+    const v = m.pairKeys.get(k)!;
+    assert.deepEqual(threadOfs[i], [v.no, v.blocked], `threadOf ${k}`);
+  }
+  m.feeHistory.flatMap(([from]) => [from - 1n, from]).forEach((b, i) => assert.equal(feeAts[i], feeAt(m, b), `feeAt(${b})`));
+  assert.deepEqual([owner, pending, recipient], [m.owner, m.pendingOwner, m.feeRecipient], 'owner, pending owner, fee recipient');
 }
 
 async function freshSnapshot() {
@@ -845,22 +1232,19 @@ async function freshSnapshot() {
 
 // ------------------------------------------------------------------------------------ suite
 
+async function deploy(wallet: number, abi: any, bytecode: Hex, args: readonly unknown[]): Promise<Address> {
+  const hash = await tc.wallet(wallet).deployContract({ abi, bytecode, args, type: 'legacy', gasPrice: GAS_PRICE } as never);
+  const receipt = await tc.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 10 });
+  assert.equal(receipt.status, 'success');
+  return getAddress(receipt.contractAddress!);
+}
+
 before(async () => {
   tc = await startTestChain();
-  pc = createPublicClient({ chain: tc.chain, transport: http(tc.rpcUrl, { batch: { batchSize: 64, wait: 0 } }) }) as PublicClient;
-  // Two Participant contracts, driven by accounts 4 and 5.
-  const participants: Address[] = [];
-  for (const ctrl of [4, 5]) {
-    const hash = await tc.wallet(ctrl).deployContract({
-      abi: participantAbi,
-      bytecode: participantBytecode,
-      args: [tc.contract],
-      type: 'legacy',
-      gasPrice: GAS_PRICE,
-    });
-    const receipt = await tc.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 10 });
-    participants.push(getAddress(receipt.contractAddress!));
-  }
+  batch = createPublicClient({ chain: tc.chain, transport: http(tc.rpcUrl, { batch: { batchSize: 200, wait: 0 } }) }) as PublicClient;
+  // Two Participant contracts, driven by accounts 4 and 5, and the Lens.
+  const participants = [await deploy(4, participantAbi, participantBytecode, [tc.contract]), await deploy(5, participantAbi, participantBytecode, [tc.contract])];
+  lens = await deploy(OWNER_W, lensAbi, lensBytecode, []);
   actors = [
     { address: W(1), wallet: 1, contract: false },
     { address: W(2), wallet: 2, contract: false },
@@ -872,44 +1256,60 @@ before(async () => {
   // Deterministic clock: every block is exactly one second after the previous one.
   await tc.testClient.setBlockTimestampInterval({ interval: 1 });
   await tc.testClient.mine({ blocks: 1 });
-  const balances = await Promise.all(tracked.map((a) => pc.getBalance({ address: a })));
+  const latest = await tc.publicClient.getBlock();
+  const balances = await Promise.all(tracked.map((a) => tc.publicClient.getBalance({ address: a })));
   const m: Model = {
-    now: (await pc.getBlock()).timestamp,
+    now: latest.timestamp,
+    block: latest.number,
     accountCount: 0,
     accounts: new Map(),
     handleOwner: new Map(),
     msgs: new Map(),
+    pairKeys: new Map(),
+    pairs: [],
     credits: new Map(),
     modes: new Map(participants.map((p) => [p, 0])),
     balances: new Map(tracked.map((a, i) => [a, balances[i]])),
     feeBps: 100n,
+    feeHistory: [],
     fees: 0n,
     feeRecipient: W(OWNER_W),
     owner: W(OWNER_W),
+    pendingOwner: zeroAddress,
     valueIn: 0n,
     valueOut: 0n,
     nonces: new Map(
-      await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(async (w) => [w, await pc.getTransactionCount({ address: W(w) })] as const)),
+      await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(async (w) => [w, await tc.publicClient.getTransactionCount({ address: W(w) })] as const)),
     ),
   };
-  // Setup, through the model: creators alpha (EOA) and papa (contract, refuses payment), senders
-  // with keys (actor 2 has none), and a few open messages so that every run has work to do.
+  // Setup, through the model: creators alpha (EOA, follow-ups cost 1e14) and papa (contract,
+  // refuses payment), a few open messages and one open conversation, so every run has work to do.
   const setup: Action[] = [
-    { t: 'claim', a: 0, handle: 0, price: 1, window: 1, badKey: false },
-    { t: 'claim', a: 3, handle: 3, price: 2, window: 2, badKey: false },
-    { t: 'key', a: 1, bad: false },
-    { t: 'key', a: 4, bad: false },
-    { t: 'send', a: 1, toHolder: false, to: 0, value: 2, tip: 12_345n, maxWin: 0, env: 1, combo: false },
-    { t: 'send', a: 4, toHolder: false, to: 3, value: 1, tip: 1n, maxWin: 1, env: 1, combo: false },
-    { t: 'send', a: 0, toHolder: false, to: 3, value: 2, tip: 10n ** 15n, maxWin: 0, env: 2, combo: false },
-    { t: 'send', a: 4, toHolder: false, to: 0, value: 1, tip: 1n, maxWin: 0, env: 1, combo: false },
+    { t: 'claim', a: 0, handle: 0, price: 1, window: 1, key: 0, sites: 1 },
+    { t: 'claim', a: 3, handle: 3, price: 2, window: 2, key: 0, sites: 0 },
+    { t: 'update', a: 0, price: 1, window: 1, fprice: 1 },
+    { t: 'addKey', a: 1, zero: false },
+    { t: 'send', a: 1, toHolder: false, to: 0, value: 2, tip: 12_345n, maxWin: 0, env: 1, key: 0 },
+    { t: 'send', a: 4, toHolder: false, to: 3, value: 1, tip: 1n, maxWin: 1, env: 1, key: 0 },
+    { t: 'send', a: 0, toHolder: false, to: 3, value: 2, tip: 10n ** 15n, maxWin: 0, env: 2, key: 0 },
+    { t: 'send', a: 4, toHolder: false, to: 0, value: 1, tip: 1n, maxWin: 0, env: 1, key: 0 },
+    { t: 'reply', a: 0, pool: 1, m: 3, right: true, env: 1 },
+    { t: 'send', a: 4, toHolder: false, to: 0, value: 2, tip: 99n, maxWin: 0, env: 1, key: 0 },
+    // Seven follow-ups in that conversation: the next one starts a new storage word.
+    ...[0, 1, 0, 0, 1, 0, 1].map((who): Action => ({ t: 'followUp', who, pool: 1, m: 3, value: 1, tip: 1n, key: 0, env: 1 })),
     { t: 'setMode', p: 0, mode: 1 },
   ];
   for (const a of setup) {
     await step(m, a, []);
     await checkInvariants(m, `setup ${a.t}`);
   }
-  assert.equal(m.msgs.size, 4);
+  assert.equal(m.msgs.size, 5);
+  assert.equal([...m.msgs.values()].filter((g) => g.status === 'replied').length, 1);
+  assert.equal(m.pairs[m.msgs.get((1n << 32n) | 1n)!.pair - 1].followUpBlocks.length, 7);
+  await checkViews(m);
+  stats.operations = 0;
+  stats.txs = 0;
+  stats.ok.clear();
   baseModel = m;
   baseSnapshot = await tc.snapshot();
 });
@@ -919,48 +1319,82 @@ after(async () => {
 });
 
 describe('PaidChat property: ghost model vs. chain', () => {
-  it(`${NUM_RUNS} random sequences keep the books exact and every outcome predicted`, async () => {
+  it(`${NUM_RUNS} random sequences of ${STEPS} actions over every state-changing function keep the books exact and every outcome predicted`, async () => {
     const started = Date.now();
     let lastTrace: string[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.array(actionArb, { minLength: 3, maxLength: 12 }), async (actions) => {
+      fc.asyncProperty(fc.array(actionArb, { minLength: STEPS, maxLength: STEPS }), async (actions) => {
         await freshSnapshot();
         const m = cloneModel(baseModel);
         const trace: string[] = [];
         lastTrace = trace;
         for (const a of actions) {
-          const txsBefore = stats.txs;
-          const nowBefore = m.now;
           await step(m, a, trace);
-          stats.steps++;
-          const mined = stats.txs !== txsBefore || m.now !== nowBefore;
-          await checkInvariants(m, trace[trace.length - 1] ?? a.t, mined);
+          await checkInvariants(m, trace[trace.length - 1] ?? a.t);
         }
-        await checkMessages(m);
+        await checkViews(m);
         stats.runs++;
       }),
-      { numRuns: NUM_RUNS, seed: SEED, includeErrorInReport: true },
+      { numRuns: NUM_RUNS, seed: SEED, includeErrorInReport: true, endOnFailure: process.env.FC_NO_SHRINK === '1' },
     ).catch((e) => {
       console.error('last trace:', lastTrace.join(' | '));
       throw e;
     });
     const seconds = (Date.now() - started) / 1000;
     const errors = [...stats.errors.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}:${v}`);
+    const oks = [...stats.ok.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}:${v}`);
     console.log(
-      `property: ${stats.runs} runs, ${stats.steps} steps (${stats.txs} transactions, ${stats.reverts} predicted reverts, ` +
-        `${stats.settlements} settlements, ${stats.credits} deferred payments) in ${seconds.toFixed(1)} s`,
+      `property: ${stats.runs} runs, ${stats.operations} operations (${stats.txs} transactions, ${stats.reverts} predicted reverts, ` +
+        `${stats.warps} time jumps; ${stats.settlements} settlements, ${stats.credits} deferred payments) in ${seconds.toFixed(1)} s`,
     );
     console.log(`property: reverts by error: ${errors.join(' ')}`);
-    const oks = [...stats.ok.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}:${v}`);
-    console.log(`property: successful transactions by action: ${oks.join(' ')}`);
+    console.log(`property: successful transactions by function: ${oks.join(' ')}`);
     assert.ok(stats.runs >= NUM_RUNS);
+    if (NUM_RUNS * STEPS >= 10_000) assert.ok(stats.operations >= MIN_OPERATIONS, `${stats.operations} operations`);
+    if (NUM_RUNS < 200) return;
     // The generator must actually reach the interesting paths.
-    for (const name of ['PriceTooLow', 'NotRecipient', 'AlreadySettled', 'ReplyWindowClosed', 'NotYetRefundable', 'NothingToRefund']) {
-      assert.ok((stats.errors.get(name) ?? 0) > 0 || NUM_RUNS < 200, `no ${name} was exercised`);
+    for (const name of [
+      'PriceTooLow',
+      'NotRecipient',
+      'AlreadySettled',
+      'ReplyWindowClosed',
+      'NotYetRefundable',
+      'NothingToRefund',
+      'StaleInboxKey',
+      'SenderBlocked',
+      'ThreadNotOpen',
+      'NotAParty',
+      'ValueNotAccepted',
+      'TransferFailed',
+      'NotOwner',
+      'SitesTooLong',
+      'KeyInvalid',
+    ]) {
+      assert.ok((stats.errors.get(name) ?? 0) > 0, `no ${name} was exercised`);
     }
-    assert.ok(stats.credits > 0 || NUM_RUNS < 200, 'no deferred payment was exercised');
-    for (const kind of ['send', 'reply', 'refund', 'refundMany', 'withdrawCredit', 'withdrawFees', 'setFee', 'claim']) {
-      assert.ok((stats.ok.get(kind) ?? 0) > 0 || NUM_RUNS < 200, `no successful ${kind}`);
+    assert.ok(stats.credits > 0, 'no deferred payment was exercised');
+    for (const kind of [
+      'claim',
+      'addKey',
+      'update',
+      'setSites',
+      'release',
+      'send',
+      'reply',
+      'refund',
+      'refundMany',
+      'followUp',
+      'closeThread',
+      'setBlocked',
+      'setHidden',
+      'withdrawCredit',
+      'withdrawFees',
+      'setFee',
+      'setFeeRecipient',
+      'transferOwnership',
+      'acceptOwnership',
+    ]) {
+      assert.ok((stats.ok.get(kind) ?? 0) > 0, `no successful ${kind}`);
     }
   });
 });
