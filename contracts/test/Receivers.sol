@@ -66,6 +66,7 @@ interface IPaidChatLens {
         address recipient;
         bytes32 senderHandle;
         uint256 amount;
+        uint256 feeBps;
         uint256 deadline;
         uint256 sentBlock;
         uint256 replyBlock;
@@ -99,7 +100,7 @@ contract Lens {
         out[k++] = chat.feeBps();
         for (uint256 i; i < ids.length; ++i) {
             IPaidChatLens.MessageView memory v = chat.getMessage(ids[i]);
-            out[k++] = uint256(v.status) | (v.hidden ? 1 << 8 : 0) | (v.replyBlock << 16);
+            out[k++] = uint256(v.status) | (v.hidden ? 1 << 8 : 0) | (v.replyBlock << 16) | (v.feeBps << 48);
         }
     }
 }

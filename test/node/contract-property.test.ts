@@ -1102,7 +1102,7 @@ function readChat(client: PublicClient, functionName: string, args: readonly unk
 
 /**
  * After every step, in one eth_call (the Lens contract): every tracked balance, every credit,
- * totalCredits, accruedFees, feeBps and each message's status, hidden flag and reply block agree
+ * totalCredits, accruedFees, feeBps and each message's status, hidden flag, reply block and fixed fee agree
  * with the model, and the books balance.
  */
 async function checkInvariants(m: Model, label: string) {
@@ -1138,7 +1138,7 @@ async function checkInvariants(m: Model, label: string) {
   tracked.forEach((a, i) => assert.equal(balances[i], m.balances.get(a), `${label}: balance of ${a}`));
   ids.forEach((id, i) => {
     const g = m.msgs.get(id)!;
-    const want = BigInt(viewStatus(m, g)) | (g.hidden ? 1n << 8n : 0n) | ((g.status === 'replied' ? g.replyBlock : 0n) << 16n);
+    const want = BigInt(viewStatus(m, g)) | (g.hidden ? 1n << 8n : 0n) | ((g.status === 'replied' ? g.replyBlock : 0n) << 16n) | (BigInt(g.feeBps) << 48n);
     assert.equal(statuses[i], want, `${label}: status/hidden/replyBlock of ${id}`);
   });
 }
