@@ -107,7 +107,7 @@ function chainPlugin() {
     async serverStart() {
       const { startTestChain } = await import('./test/support/chain.ts');
       const started = Date.now();
-      chain = await startTestChain({ accounts: 24, balance: 1_000_000 });
+      chain = await startTestChain({ accounts: 48, balance: 1_000_000 });
       const { freePort } = await import('./scripts/lib/anvil.ts');
       closedRpcUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there: an RPC that is down
       console.log(`[chain] anvil at ${chain.rpcUrl}, PaidChat at ${chain.contract} (${Date.now() - started} ms)`);
