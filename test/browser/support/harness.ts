@@ -18,6 +18,8 @@ export interface ChainInfo {
   deployBlock: string;
   /** A loopback URL where nothing listens: an RPC that is down. */
   closedRpcUrl: string;
+  /** Safe 1.4.1 wallets deployed for the tests, each with its owner's dev account index. */
+  safes: { address: `0x${string}`; owner: number }[];
 }
 
 let info: Promise<ChainInfo> | undefined;
@@ -62,9 +64,19 @@ export async function readContract(functionName: string, args: unknown[] = []): 
   return decodeFunctionResult({ abi: paidChatAbi, functionName: functionName as any, data: result });
 }
 
-export async function wallet(index: number, opts: { chainId?: number; knownChains?: number[] } = {}): Promise<TestWallet> {
+export async function wallet(
+  index: number,
+  opts: { chainId?: number; knownChains?: number[]; randomSignatures?: boolean; safe?: `0x${string}` } = {},
+): Promise<TestWallet> {
   const c = await chainInfo();
-  return new TestWallet({ index, rpcUrl: c.rpcUrl, chainId: opts.chainId ?? c.chainId, knownChains: opts.knownChains });
+  return new TestWallet({ index, rpcUrl: c.rpcUrl, chainId: opts.chainId ?? c.chainId, knownChains: opts.knownChains, randomSignatures: opts.randomSignatures, safe: opts.safe });
+}
+
+/** A session with the `n`th test Safe (a contract wallet), through its owner's dev key. */
+export async function safeWallet(n: number): Promise<TestWallet> {
+  const { safes } = await chainInfo();
+  const s = safes[n]!;
+  return wallet(s.owner, { safe: s.address });
 }
 
 /**
