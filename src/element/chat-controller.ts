@@ -48,6 +48,8 @@ export class ChatController implements ReactiveController, SessionOwner {
   readonly email: EmailSubscription;
   attached = false;
   #configKey = '';
+  /** The card the loaded data belongs to (handle, owner, chain, contract). */
+  #cardKey = '';
 
   constructor(host: ChatHost) {
     this.host = host;
@@ -90,7 +92,14 @@ export class ChatController implements ReactiveController, SessionOwner {
       this.reads.stopWatch();
       this.#configure();
       if (watching) this.reads.startWatch();
-      if (this.session.phase === 'ready') void this.reads.load();
+    }
+    // Another card (another handle, or it was claimed): load what the account sees for it.
+    const card = this.host.card;
+    const cardKey = card ? `${card.handle}|${card.owner}|${card.chainId}|${card.contract}` : '';
+    if (card && cardKey !== this.#cardKey) {
+      const first = this.#cardKey === '';
+      this.#cardKey = cardKey;
+      if (!first && this.session.phase === 'ready' && !this.activity.busy) void this.reads.load();
     }
     if (this.session.viaHost && this.host.provider !== this.session.provider) this.session.disconnect();
     this.messaging.syncAmount(this.host.card?.free ? undefined : this.host.card?.price);
