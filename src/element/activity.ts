@@ -9,7 +9,7 @@
  */
 import { toPaidChatError } from '../sdk/revert.js';
 import type { PaidChatError } from '../sdk/errors.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { HarmonyErrorEvent } from './events.js';
 
 export type StatusTone = 'info' | 'busy' | 'success' | 'warn' | 'error';

@@ -21,7 +21,7 @@ import type { Address } from 'viem';
 import { createPaidChat, type PaidChat } from '../sdk/client.js';
 import type { RetryInfo } from '../sdk/rpc.js';
 import { Activity } from './activity.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { EmailSubscription } from './email-subscription.js';
 import type { ChatHost } from './host.js';
 import { KeyActions } from './key-actions.js';

@@ -8,7 +8,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { shortAddress, toOneAddress } from '../sdk/address.js';
 import type { Card } from '../sdk/card.js';
 import type { ChatController, ChatHost } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { renderCreator } from './creator-views.js';
 import { renderKeysButton, renderKeyPanel } from './key-views.js';
 import { errorText, type Maybe } from './view-parts.js';

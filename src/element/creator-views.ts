@@ -9,7 +9,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { Card } from '../sdk/card.js';
 import type { ChatMessage } from '../sdk/types.js';
 import type { ChatController, ChatHost } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { ones } from './format.js';
 import { overBy } from './messaging.js';
 import { counter, errorText, overText, sender, statusLine, textOrLabel, who, type Maybe } from './view-parts.js';

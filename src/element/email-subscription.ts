@@ -8,7 +8,7 @@
  */
 import { PaidChatError } from '../sdk/errors.js';
 import type { ChatController } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 
 export class EmailSubscription {
   email = '';

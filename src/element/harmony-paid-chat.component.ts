@@ -1,4 +1,4 @@
-import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { LitElement, adoptStyles, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task } from '@lit/task';
 import { readCard, type Card } from '../sdk/card.js';
@@ -273,7 +273,7 @@ export class HarmonyPaidChat extends LitElement implements ClaimFormHost {
       await this.focusSelector(ids[first], true);
       return;
     }
-    this.announce(copy.progress.loading, 'busy');
+    this.announce(copy.card.loading, 'busy');
     const c = this._claim;
     const chat = await this._ensureChat();
     const ok = await chat?.profile.claim(c.price, Number(c.windowValue) * c.windowUnit, c.passphrase);
@@ -297,6 +297,7 @@ export class HarmonyPaidChat extends LitElement implements ClaimFormHost {
       const mod = await this._chatModule;
       if (!this._chat) {
         this._views = mod;
+        adoptStyles(this.renderRoot as ShadowRoot, [...(this.constructor as typeof HarmonyPaidChat).elementStyles, ...mod.connectedStyles]);
         this._chat = new mod.ChatController(this);
       }
       return this._chat;
@@ -319,7 +320,7 @@ export class HarmonyPaidChat extends LitElement implements ClaimFormHost {
 
   private _onConnect = async () => {
     if (this._loadingChat) return;
-    this.announce(copy.progress.loading, 'busy');
+    this.announce(copy.card.loading, 'busy');
     const chat = await this._ensureChat();
     if (chat) await chat.connect();
   };

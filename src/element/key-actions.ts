@@ -12,7 +12,7 @@
 import type { KeyStatus } from '../sdk/types.js';
 import { PaidChatError } from '../sdk/errors.js';
 import type { ChatController } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { HarmonyKeyChangeEvent, type HarmonyKeyChangeDetail } from './events.js';
 import { PASSPHRASE_MIN } from './format.js';
 

@@ -11,7 +11,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Card } from '../sdk/card.js';
 import type { ChatController } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { passphraseProblems, type PassphraseForm } from './key-actions.js';
 import { errorText, type Maybe } from './view-parts.js';
 

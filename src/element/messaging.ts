@@ -7,7 +7,7 @@
 import { parseOne, type ChatMessage } from '../sdk/client.js';
 import { MAX_MESSAGE_BYTES, utf8Length } from '../sdk/text.js';
 import type { ChatController } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { HarmonyFollowUpSentEvent, HarmonyMessageSentEvent, HarmonyRefundEvent, HarmonyReplySentEvent } from './events.js';
 import { ones, weiFromOne } from './format.js';
 

@@ -5,7 +5,7 @@
  */
 import { PaidChatError, isPaidChatError } from '../sdk/errors.js';
 import type { ChatController } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { ones, weiFromOne } from './format.js';
 
 export class ProfileActions {

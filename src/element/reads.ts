@@ -6,7 +6,7 @@
  */
 import type { ChatEvent, ChatMessage, ConversationEntry, ConversationPage, ThreadInfo } from '../sdk/types.js';
 import type { ChatController } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 
 /** A message is "close to its deadline" when less than this is left (or a tenth of its window). */
 export const URGENT_SECONDS = 24 * 3_600;

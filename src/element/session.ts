@@ -9,7 +9,7 @@
 import type { Address } from 'viem';
 import type { PaidChat } from '../sdk/client.js';
 import type { Activity } from './activity.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { HarmonyConnectEvent } from './events.js';
 import { chooseWallet, observeProvider, type Eip1193Provider, type WalletChoice } from './wallet.js';
 import type { ChatHost } from './host.js';

@@ -12,7 +12,7 @@ import { MAX_MESSAGE_BYTES } from '../sdk/text.js';
 import type { ChatMessage, ReadState } from '../sdk/types.js';
 import type { Action } from './activity.js';
 import type { ChatController } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { draftBytes, overBy } from './messaging.js';
 
 export type Maybe = TemplateResult | typeof nothing;

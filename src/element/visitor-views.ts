@@ -7,7 +7,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { Card } from '../sdk/card.js';
 import type { ChatMessage, ConversationEntry, FollowUp } from '../sdk/types.js';
 import type { ChatController } from './chat-controller.js';
-import { copy } from './copy.js';
+import { copy } from './copy-connected.js';
 import { ones } from './format.js';
 import { renderBackupHint } from './key-views.js';
 import { overBy } from './messaging.js';
