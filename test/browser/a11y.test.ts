@@ -8,6 +8,8 @@
  */
 import { expect, fixture, html } from '@open-wc/testing';
 import type { HarmonyPaidChat } from '../../src/element/harmony-paid-chat.component.js';
+import { createPaidChat } from '../../src/sdk/client.js';
+import { memoryKeyStore } from '../../src/sdk/keystore.js';
 import {
   $,
   $$,
@@ -19,6 +21,7 @@ import {
   mount,
   nextEvent,
   part,
+  prompts,
   sdk,
   text,
   type,
@@ -180,6 +183,21 @@ describe('accessibility', () => {
     expect(part(el, 'email-input')).to.exist;
     expect(text($(el, 'label[for="settings-email"]'))).to.equal('Email me about new messages');
     await expect(el).to.be.accessible();
+  });
+
+  it('a creator on a page that is not one of their sites: the plain notice, nothing that makes or restores keys', async () => {
+    const c = await chainInfo();
+    const owner = await wallet(37);
+    await owner.request({ method: 'eth_requestAccounts' });
+    const elsewhere = createPaidChat({ chain: 'local', rpcUrl: c.rpcUrl, contract: c.contract, wallet: owner as any, keyStore: memoryKeyStore(), scope: { handle: 'elsewhere', origin: 'https://elsewhere.example' } });
+    await elsewhere.claimHandle({ handle: 'elsewhere', price: '1' });
+    const el = await mount({ handle: '@elsewhere', provider: owner });
+    await connect(el, 'site-notice');
+    expect(text(part(el, 'site-notice'))).to.match(/^Your inbox opens only on your sites: https:\/\/elsewhere\.example\. This page \(http:\/\/[^)]+\) is not one of them/);
+    await waitFor(() => el.shadowRoot!.activeElement === part(el, 'site-notice'), { message: 'focus on the notice' });
+    for (const p of ['keys-button', 'keys', 'inbox', 'restore-file', 'rotate-button', 'settings']) expect(part(el, p), p).to.equal(null);
+    await expect(el).to.be.accessible();
+    expect(prompts(owner.calls)).to.deep.equal(['eth_sendTransaction']); // the claim above; nothing here
   });
 
   it('dark and auto themes', async () => {
