@@ -140,7 +140,7 @@ export const copy = {
     newerVersion: 'Written with a newer version of this app: update the page (or the app) to read it.',
     unreadable: (why: string) => `This text could not be read: ${why}`,
     notParty: 'Only the two people in this conversation can read this.',
-    keyNotFound: 'The key this was sealed to is not registered on chain.',
+    damaged: 'it is damaged.',
   },
 
   // ---------------------------------------------------------------- creator

@@ -44,7 +44,7 @@ export function readLabel(state: ReadState, error: PaidChatError | undefined, as
     case 'not-party':
       return copy.readState.notParty;
     default:
-      return copy.readState.unreadable(error?.message ?? 'it is damaged.');
+      return copy.readState.unreadable(error?.message ?? copy.readState.damaged);
   }
 }
 
