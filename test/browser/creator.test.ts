@@ -114,6 +114,7 @@ describe('creator', () => {
     await waitFor(() => $$(el, '[part~="conversation"] [part~="message"]').length === 2, { message: 'the conversation' });
     expect($$(el, '[part~="conversation"] [part~="message-text"]').map(text)).to.deep.equal(['First, sent early', 'Second, plenty of time']); // oldest first
     const calls = visitor.calls.slice(before);
+    console.log(`[measure] returning visit, wallet requests: ${calls.length} (${calls.join(', ')})`);
     expect(prompts(calls)).to.deep.equal([]);
     // The whole returning visit: one account request (a wallet asks nothing of a site it already
     // trusts), the chain, and the account read again — no signature, no transaction.
