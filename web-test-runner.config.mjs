@@ -8,9 +8,10 @@
  * - eciesjs is CommonJS and @web3-onboard/* is a large ESM graph with CommonJS inside: both are
  *   pre-bundled here with esbuild (ESM, browser) on first request and their bare imports mapped to
  *   the result.
- * - serverStart starts anvil (Istanbul rules) and deploys PaidChat; tests read
- *   `/__chain__.json` → `{ rpcUrl, chainId, contract, deployBlock, closedRpcUrl }` and talk to anvil directly
- *   (CORS is open) for time travel and balances. serverStop stops anvil.
+ * - serverStart starts anvil (Istanbul rules), deploys PaidChat and Safe 1.4.1 (singleton, proxy
+ *   factory, fallback handler) with two funded 1-owner Safes; tests read `/__chain__.json` →
+ *   `{ rpcUrl, chainId, contract, deployBlock, closedRpcUrl, safes: [{ address, owner }] }` and talk
+ *   to anvil directly (CORS is open) for time travel and balances. serverStop stops anvil.
  */
 import { createRequire } from 'node:module';
 import { chromeLauncher } from '@web/test-runner-chrome';
@@ -99,18 +100,27 @@ function prebundlePlugin() {
 
 // ---------------------------------------------------------------- the local chain
 
+/** Dev accounts that own the two Safes (1 owner, threshold 1), each funded with 1,000 ONE. */
+const SAFE_OWNERS = [40, 41];
+
 function chainPlugin() {
   let chain;
   let closedRpcUrl;
+  let safes = [];
   return {
     name: 'anvil-chain',
     async serverStart() {
       const { startTestChain } = await import('./test/support/chain.ts');
       const started = Date.now();
-      chain = await startTestChain({ accounts: 24, balance: 1_000_000 });
+      chain = await startTestChain({ accounts: 48, balance: 1_000_000 });
       const { freePort } = await import('./scripts/lib/anvil.ts');
       closedRpcUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there: an RPC that is down
-      console.log(`[chain] anvil at ${chain.rpcUrl}, PaidChat at ${chain.contract} (${Date.now() - started} ms)`);
+      const { createSafe } = await import('./test/support/safe.ts');
+      for (const owner of SAFE_OWNERS) {
+        const safe = await createSafe(chain, owner, { fund: 1_000n * 10n ** 18n });
+        safes.push({ address: safe.address, owner });
+      }
+      console.log(`[chain] anvil at ${chain.rpcUrl}, PaidChat at ${chain.contract}, ${safes.length} Safes (${Date.now() - started} ms)`);
     },
     async serverStop() {
       await chain?.stop();
@@ -124,6 +134,7 @@ function chainPlugin() {
           contract: chain.contract,
           deployBlock: String(chain.deployBlock),
           closedRpcUrl,
+          safes,
         }),
         type: 'json',
       };

@@ -15,7 +15,7 @@ import { createPublicClient, formatEther, http } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { startAnvil, ANVIL_MNEMONIC } from './lib/anvil.js';
 import { deployPaidChat } from './lib/deploy.js';
-import { seedDemo } from './lib/seed.js';
+import { DEMO_PASSPHRASE, seedDemo, type SeedResult } from './lib/seed.js';
 import { ensureBuildAsync, ROOT } from './lib/build.js';
 import { startDemoServer } from './lib/demo-server.js';
 import { local } from '../src/sdk/chains.js';
@@ -123,20 +123,25 @@ try {
     step(`notifier ${notifierUrl}, SMTP sink on port ${smtp.port}`);
   }
 
+  let seeded: SeedResult | undefined;
   if (!values['no-seed']) {
     const increaseTime = async (s: number) => {
       for (const [method, params] of [['evm_increaseTime', [s]], ['evm_mine', []]] as const) {
         await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
       }
     };
-    const seeded = await seedDemo({ chain, rpcUrl: anvil.rpcUrl, contract, accounts, increaseTime });
+    // @satoshi's inbox opens on the demo's own origins (the sites stored in its profile).
+    const sites = [`http://127.0.0.1:${values.port}`, `http://localhost:${values.port}`];
+    seeded = await seedDemo({ chain, rpcUrl: anvil.rpcUrl, contract, accounts, increaseTime, sites });
     step(`seeded @satoshi (10 ONE, 7 days): ${Object.entries(seeded.states).map(([k, v]) => `${v} ${k}`).join(', ')}`);
   }
 
   step(`widget ${(await building) === 'fresh' ? 'up to date' : 'built'} (cdn/)`);
   const server = await startDemoServer({
     port: Number(values.port),
-    config: { rpcUrl: anvil.rpcUrl, chainId: local.id, contract, notifierUrl },
+    // The seeded accounts' key backups (local demo only, public like the dev keys): the demo's
+    // wallet switcher restores them into the browser, as a user restores a backup.
+    config: { rpcUrl: anvil.rpcUrl, chainId: local.id, contract, notifierUrl, backups: seeded?.backups ?? {}, backupPassphrase: DEMO_PASSPHRASE },
     mails,
   });
   stops.push(() => server.close());

@@ -30,9 +30,11 @@ export class HarmonyConnectEvent extends Event {
 export interface HarmonyMessageSentDetail {
   /** Message id on chain. */
   id: bigint;
+  /** The conversation (thread) it belongs to. */
+  thread: number;
   /** Recipient's handle, without '@'. */
   to: string;
-  /** Amount paid, in wei. */
+  /** Amount paid, in wei (held by the contract until a reply or a refund). */
   amount: bigint;
   txHash: Hex;
   /** Link to the transaction in the block explorer (undefined on a local chain). */
@@ -52,8 +54,10 @@ export class HarmonyMessageSentEvent extends Event {
 export interface HarmonyReplySentDetail {
   /** Id of the message replied to. */
   id: bigint;
-  /** The message's amount, in wei (released to the creator, minus the fee). */
+  /** The message's amount, in wei. */
   amount: bigint;
+  /** What the creator received, in wei: the amount minus the fee fixed when the message was sent. */
+  payout: bigint;
   txHash: Hex;
   explorerUrl?: string;
 }
@@ -87,12 +91,64 @@ export class HarmonyRefundEvent extends Event {
   }
 }
 
+export interface HarmonyFollowUpSentDetail {
+  /** The conversation (thread). */
+  thread: number;
+  /** Index of the follow-up in the conversation. */
+  index: number;
+  /** Who wrote it. */
+  by: 'visitor' | 'creator';
+  /** Paid with it, in wei (a visitor pays the creator's follow-up price; a creator pays only gas). */
+  amount: bigint;
+  txHash: Hex;
+  explorerUrl?: string;
+}
+
+/** A follow-up was posted in an answered conversation. */
+export class HarmonyFollowUpSentEvent extends Event {
+  static readonly eventName = 'harmony-follow-up-sent';
+  readonly detail: HarmonyFollowUpSentDetail;
+  constructor(detail: HarmonyFollowUpSentDetail) {
+    super(HarmonyFollowUpSentEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+export interface HarmonyKeyChangeDetail {
+  /**
+   * What changed in this browser: a key was `created` (first send, claim), the backup passphrase
+   * was set (`passphrase-set`), a backup file was made (`backup-made`), keys were `restored`, the
+   * inbox key was `rotated`, or every key of the account was `forgotten` (sign-out).
+   */
+  change: 'created' | 'passphrase-set' | 'backup-made' | 'restored' | 'rotated' | 'forgotten';
+  role: 'creator' | 'visitor';
+  /** The inbox key id, for a creator's new or rotated key. */
+  keyId?: number;
+  /** Keys of this account held here now, and how many of them are in no backup. Never a key itself. */
+  keys: number;
+  notBackedUp: number;
+}
+
+/** Keys held in this browser changed. Carries counts and ids only, never key material. */
+export class HarmonyKeyChangeEvent extends Event {
+  static readonly eventName = 'harmony-key-change';
+  readonly detail: HarmonyKeyChangeDetail;
+  constructor(detail: HarmonyKeyChangeDetail) {
+    super(HarmonyKeyChangeEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
 export interface HarmonyErrorDetail {
   /** Stable error code (see the SDK's `PaidChatErrorCode`). */
   code: PaidChatErrorCode;
   /** What happened and what to do, as shown to the user. */
   message: string;
-  /** What the user was doing: 'card', 'connect', 'switch-chain', 'send', 'reply', 'refund', 'unlock', 'claim', 'settings', 'email', 'load'. */
+  /**
+   * What the user was doing: 'card', 'connect', 'switch-chain', 'load', 'send', 'reply', 'refund',
+   * 'follow-up', 'close-thread', 'claim', 'settings', 'sites', 'email', 'passphrase', 'backup',
+   * 'inspect', 'restore', 'rotate', 'sign-out'.
+   */
   action: string;
   error: PaidChatError;
 }
@@ -113,6 +169,8 @@ declare global {
     'harmony-message-sent': HarmonyMessageSentEvent;
     'harmony-reply-sent': HarmonyReplySentEvent;
     'harmony-refund': HarmonyRefundEvent;
+    'harmony-follow-up-sent': HarmonyFollowUpSentEvent;
+    'harmony-key-change': HarmonyKeyChangeEvent;
     'harmony-error': HarmonyErrorEvent;
   }
 }

@@ -1,4 +1,11 @@
 /** Small, dependency-free display helpers shared by the element's views. */
+import type { MIN_PASSPHRASE_LENGTH } from '../sdk/backup.js';
+
+/**
+ * The shortest backup passphrase the SDK accepts, without loading the SDK's backup code in the
+ * first bundle (the type fails to compile if the SDK's constant changes).
+ */
+export const PASSPHRASE_MIN: typeof MIN_PASSPHRASE_LENGTH = 12;
 
 const WEI_PER_ONE = 10n ** 18n;
 
@@ -26,7 +33,7 @@ export function weiFromOne(text: string): bigint | undefined {
   return BigInt(whole!) * WEI_PER_ONE + BigInt(frac.padEnd(18, '0'));
 }
 
-function plural(n: number, unit: string): string {
+export function plural(n: number, unit: string): string {
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 

@@ -1,4 +1,4 @@
-import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { LitElement, adoptStyles, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task } from '@lit/task';
 import { readCard, type Card } from '../sdk/card.js';
@@ -6,9 +6,12 @@ import { PaidChatError } from '../sdk/errors.js';
 import type { ChainName } from '../sdk/chains.js';
 import type { RetryInfo } from '../sdk/rpc.js';
 import type { Eip1193Provider } from './wallet.js';
-import type { ChatController, StatusTone } from './chat-controller.js';
+import type { StatusTone } from './activity.js';
+import type { ChatController } from './chat-controller.js';
+import { claimProblems, initialClaim, renderClaimForm, type ClaimFormHost, type ClaimState } from './claim-form.js';
+import { copy } from './copy.js';
 import { HarmonyErrorEvent } from './events.js';
-import { AMOUNT_PATTERN, at, describeWindow, ones } from './format.js';
+import { ones } from './format.js';
 import styles from './harmony-paid-chat.styles.js';
 
 type ChatModule = typeof import('./chat.js');
@@ -19,16 +22,24 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
 /**
  * A paid, end-to-end encrypted inbox for one creator on the Harmony blockchain. Visitors pay the
  * creator's price to send a message of up to 140 bytes; the creator replies to collect it, or the
- * visitor takes a refund after the reply window. Before the first click it loads only Lit and a
- * small read path for the creator's card; wallet, chain and crypto code load on demand.
+ * visitor takes a refund after the reply window; an answered conversation goes on with follow-ups.
+ * Before the first click it loads only Lit and a small read path for the creator's card; wallet,
+ * chain and crypto code load on demand.
+ *
+ * Keys are made in the browser and never derived from a wallet signature, so no wallet prompt can
+ * leak one. They are kept per site (this origin's IndexedDB), and the page may hold only what opens
+ * the conversation between the connected wallet and this handle — or, on one of the creator's own
+ * sites, the creator's inbox.
  *
  * @summary A paid, encrypted inbox for a Harmony handle, in one tag.
  * @tagname harmony-paid-chat
  *
  * @fires {HarmonyConnectEvent} harmony-connect - A wallet was connected. `detail: { address, chainId, role }`.
- * @fires {HarmonyMessageSentEvent} harmony-message-sent - A paid message was delivered. `detail: { id, to, amount, txHash, explorerUrl }`.
- * @fires {HarmonyReplySentEvent} harmony-reply-sent - The creator replied and collected. `detail: { id, amount, txHash, explorerUrl }`.
+ * @fires {HarmonyMessageSentEvent} harmony-message-sent - A paid message was delivered. `detail: { id, thread, to, amount, txHash, explorerUrl }`.
+ * @fires {HarmonyReplySentEvent} harmony-reply-sent - The creator replied and collected. `detail: { id, amount, payout, txHash, explorerUrl }` (`payout`: what the creator received, after the fee).
  * @fires {HarmonyRefundEvent} harmony-refund - A visitor took a refund. `detail: { id, amount, txHash, explorerUrl }`.
+ * @fires {HarmonyFollowUpSentEvent} harmony-follow-up-sent - A follow-up was posted. `detail: { thread, index, by, amount, txHash, explorerUrl }`.
+ * @fires {HarmonyKeyChangeEvent} harmony-key-change - Keys held in this browser changed (created, passphrase set, backup made, restored, rotated, forgotten). `detail: { change, role, keyId, keys, notBackedUp }` — counts and ids, never key material.
  * @fires {HarmonyErrorEvent} harmony-error - Something failed (also shown to the user). `detail: { code, message, action, error }`.
  *
  * @csspart base - The outer box.
@@ -39,15 +50,17 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @csspart promise - The refund promise.
  * @csspart status - The live status line (progress, retries, errors).
  * @csspart error - An error message next to what failed.
+ * @csspart retry-button - "Try again" after the card could not be read.
  * @csspart connect-button - "Connect wallet".
  * @csspart claim-form - The form to claim a free handle.
  * @csspart claim-button - The claim button.
  * @csspart price-input - Price field (claim form and settings).
  * @csspart window-input - Reply window field (claim form and settings).
+ * @csspart passphrase-input - A backup passphrase field (claim form, key panel, restore).
  * @csspart account - The connected account line.
  * @csspart disconnect-button - "Disconnect".
  * @csspart no-wallet - The "you need a wallet" explanation.
- * @csspart link - Links (get a wallet, explorer).
+ * @csspart link - Links (get a wallet, explorer, backup download).
  * @csspart wrong-network - The wrong-network notice.
  * @csspart switch-button - "Switch to Harmony".
  * @csspart notice - Other notices.
@@ -58,25 +71,55 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @csspart send-button - The send button.
  * @csspart steps - Progress: confirm in wallet → sending → delivered.
  * @csspart receipt - The delivered confirmation with the explorer link.
- * @csspart outbox - The visitor's earlier messages to this creator.
+ * @csspart conversation - The visitor's conversation with the creator (messages, replies, follow-ups).
  * @csspart inbox - The creator's inbox.
- * @csspart locked - The creator's locked-inbox notice.
- * @csspart unlock-button - "Unlock inbox" / "Unlock to read".
- * @csspart totals - Earned and held totals.
+ * @csspart totals - Earned (after the fee) and held totals.
  * @csspart message-list - A list of messages.
- * @csspart message - One message.
+ * @csspart message - One message (or follow-up).
  * @csspart message-text - A message's text.
+ * @csspart read-state - The label shown instead of a text that cannot be read here (key not held, newer version, unreadable), with `data-read-state`.
  * @csspart message-meta - Amount, status and time left.
  * @csspart sender - The sender's handle or short address (both address forms on hover).
  * @csspart verified - The verified-sender mark.
  * @csspart reply - A reply under a message.
+ * @csspart reply-text - The reply's text.
  * @csspart reply-box - The creator's reply form under a message.
  * @csspart reply-input - The reply text area.
  * @csspart reply-button - The reply button.
  * @csspart refund-button - "Get refund".
+ * @csspart follow-up - A follow-up in a conversation.
+ * @csspart follow-up-form - The follow-up form of an answered conversation.
+ * @csspart follow-up-input - The follow-up text area.
+ * @csspart follow-up-button - The follow-up send button.
+ * @csspart close-button - "Close conversation".
+ * @csspart thread - A conversation opened under a message of the creator's inbox.
+ * @csspart thread-button - "Conversation" (opens it under the message).
  * @csspart more-button - "Load older messages".
+ * @csspart site-notice - For a creator on a page that is not one of their sites: where the inbox opens.
+ * @csspart key-notice - For a creator whose current inbox key is not in this browser: why, and what to do.
+ * @csspart backup-hint - The gentle "back up your key" notice.
+ * @csspart keys-button - "Keys and backup" (opens the key panel).
+ * @csspart keys - The key panel.
+ * @csspart key-status - What this browser holds (keys, backup state, the current inbox key).
+ * @csspart passphrase-form - Set or change the backup passphrase.
+ * @csspart passphrase-button - Its submit button.
+ * @csspart backup - The backup file section.
+ * @csspart backup-button - "Make a backup file".
+ * @csspart backup-link - The backup file download link.
+ * @csspart restore-form - Restore from a backup file.
+ * @csspart restore-file - The backup file input.
+ * @csspart restore-summary - What the chosen file holds for this page.
+ * @csspart restore-button - "Restore".
+ * @csspart rotate-button - "Make a new inbox key" (creator).
+ * @csspart sign-out-button - "Sign out of this site" (forgets the keys kept here).
+ * @csspart sign-out-warning - The warning shown first when keys are not backed up.
+ * @csspart sign-out-confirm - "Sign out anyway".
  * @csspart settings - The creator's settings (a disclosure).
  * @csspart save-button - Save settings.
+ * @csspart follow-up-price-input - The follow-up price field (settings).
+ * @csspart sites-form - The creator's sites (where the inbox opens).
+ * @csspart sites-input - The sites field.
+ * @csspart save-sites-button - Save sites.
  * @csspart email-form - "Email me about new messages" (with `notifier-url`).
  * @csspart email-input - The email field.
  * @csspart email-button - The email subscribe button.
@@ -98,7 +141,7 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @cssprop [--harmony-spacing=1rem] - Base spacing unit.
  * @cssprop [--harmony-max-width=40rem] - Widest the element grows.
  */
-export class HarmonyPaidChat extends LitElement {
+export class HarmonyPaidChat extends LitElement implements ClaimFormHost {
   static override styles = styles;
   /** Version of this element, compared by the guarded `define`. */
   static readonly version: string = '0.1.0';
@@ -133,7 +176,7 @@ export class HarmonyPaidChat extends LitElement {
   /** @internal */
   @state() private _loadingChat = false;
   /** @internal */
-  @state() private _claim = { price: '10', windowValue: '7', windowUnit: 86_400 };
+  @state() private _claim: ClaimState = initialClaim();
 
   private _views?: ChatModule;
   private _chatModule?: Promise<ChatModule>;
@@ -147,9 +190,7 @@ export class HarmonyPaidChat extends LitElement {
         this._cardKey = key;
         this._card = undefined;
       }
-      if (!handle.trim()) {
-        throw new PaidChatError('HANDLE_INVALID', 'This inbox has no handle yet: set the handle attribute, like handle="@satoshi".');
-      }
+      if (!handle.trim()) throw new PaidChatError('HANDLE_INVALID', copy.card.noHandle);
       const card = await readCard({
         handle,
         chain: chain || 'harmony',
@@ -196,24 +237,55 @@ export class HarmonyPaidChat extends LitElement {
 
   /**
    * Moves focus to the first match in the shadow root after the next render, unless the visitor
-   * has meanwhile moved focus elsewhere on the page. @internal
+   * has meanwhile moved focus elsewhere on the page (`force`: also from inside this element). @internal
    */
-  async focusSelector(selector: string): Promise<void> {
+  async focusSelector(selector: string, force = false): Promise<void> {
     await this.updateComplete;
     const active = document.activeElement;
-    if (active && active !== document.body && active !== this) return;
+    if (!force && active && active !== document.body && active !== this) return;
+    if (force && active && active !== document.body && active !== this && !this.contains(active)) return;
     const target = this.renderRoot.querySelector<HTMLElement>(selector);
     target?.focus();
   }
 
+  /** The claim form's state. @internal */
+  get claimState(): ClaimState {
+    return this._claim;
+  }
+
+  /** @internal */
+  get loadingChat(): boolean {
+    return this._loadingChat;
+  }
+
+  /** @internal */
+  setClaim(patch: Partial<ClaimState>): void {
+    this._claim = { ...this._claim, ...patch };
+  }
+
+  /** Validates the claim form, then connects (if needed) and claims. @internal */
+  async submitClaim(): Promise<void> {
+    const problems = claimProblems(this._claim);
+    const first = (['price', 'window', 'passphrase', 'confirm'] as const).find((k) => problems[k]);
+    if (first) {
+      this.setClaim({ submitted: true });
+      const ids = { price: '#claim-price', window: '#claim-window', passphrase: '#claim-pass', confirm: '#claim-pass-confirm' };
+      await this.focusSelector(ids[first], true);
+      return;
+    }
+    this.announce(copy.card.loading, 'busy');
+    const c = this._claim;
+    const chat = await this._ensureChat();
+    const ok = await chat?.profile.claim(c.price, Number(c.windowValue) * c.windowUnit, c.passphrase);
+    if (ok) this._claim = initialClaim();
+  }
+
   private _emitError(action: string, error: PaidChatError): void {
-    const event = new HarmonyErrorEvent({ code: error.code, message: error.message, action, error });
-    this.dispatchEvent(event); // documented by @fires above
+    this.dispatchEvent(new HarmonyErrorEvent({ code: error.code, message: error.message, action, error })); // documented by @fires above
   }
 
   private _onRetry(info: RetryInfo): void {
-    const s = Math.max(1, Math.round(info.delayMs / 1000));
-    this.announce(`Can't reach the network, retrying in ${s} s… (attempt ${info.attempt + 1} of ${info.attempts})`, 'warn');
+    this.announce(copy.card.retrying(Math.max(1, Math.round(info.delayMs / 1000)), info.attempt + 1, info.attempts), 'warn');
   }
 
   /** Loads the controller, the full SDK and the wallet code on first use. */
@@ -225,12 +297,13 @@ export class HarmonyPaidChat extends LitElement {
       const mod = await this._chatModule;
       if (!this._chat) {
         this._views = mod;
+        adoptStyles(this.renderRoot as ShadowRoot, [...(this.constructor as typeof HarmonyPaidChat).elementStyles, ...mod.connectedStyles]);
         this._chat = new mod.ChatController(this);
       }
       return this._chat;
     } catch (e) {
       this._chatModule = undefined;
-      const error = new PaidChatError('RPC_UNAVAILABLE', "Couldn't load the wallet code. Check your connection and try again.", {}, { cause: e });
+      const error = new PaidChatError('RPC_UNAVAILABLE', copy.card.lazyFailed, {}, { cause: e });
       this.announce(error.message, 'error');
       this._emitError('connect', error);
       return undefined;
@@ -239,15 +312,15 @@ export class HarmonyPaidChat extends LitElement {
     }
   }
 
-  /** Starts loading the lazy code when the visitor is about to click (hover or keyboard focus). */
-  private _prefetch = () => {
+  /** Starts loading the lazy code when the visitor is about to click (hover or keyboard focus). @internal */
+  prefetch = () => {
     this._chatModule ??= import('./chat.js');
     this._chatModule.catch(() => (this._chatModule = undefined));
   };
 
   private _onConnect = async () => {
     if (this._loadingChat) return;
-    this.announce('Loading…', 'busy');
+    this.announce(copy.card.loading, 'busy');
     const chat = await this._ensureChat();
     if (chat) await chat.connect();
   };
@@ -261,7 +334,7 @@ export class HarmonyPaidChat extends LitElement {
   override render(): TemplateResult {
     const card = this._card;
     const h = this.handle.trim().replace(/^@/, '');
-    return html`<section part="base" class="base" aria-label=${h ? `Paid inbox of ${at(h)}` : 'Paid inbox'}>
+    return html`<section part="base" class="base" aria-label=${copy.card.label(h)}>
       ${card ? (card.free ? this._renderFree(card) : this._renderOwned(card)) : this._renderCardState()}
       <p part="status" role="status" class=${`status ${this._status.tone}`}>${this._status.text}</p>
     </section>`;
@@ -274,7 +347,7 @@ export class HarmonyPaidChat extends LitElement {
       complete: () => this._skeleton(),
       error: (e) => html`<div class="card-error">
         <p part="error" class="error">${e instanceof Error ? e.message : String(e)}</p>
-        <button part="retry-button" class="secondary" type="button" @click=${() => this._cardTask.run()}>Try again</button>
+        <button part="retry-button" class="secondary" type="button" @click=${() => this._cardTask.run()}>${copy.card.tryAgain}</button>
       </div>`,
     }) as TemplateResult;
   }
@@ -284,147 +357,48 @@ export class HarmonyPaidChat extends LitElement {
     return html`<div part="header" class="header" aria-busy="true">
       <span part="avatar" class="avatar skeleton" aria-hidden="true"></span>
       <div>
-        <h2 part="handle" class="handle">${h ? (h.startsWith('@') ? h : at(h)) : 'Paid inbox'}</h2>
-        <p part="price" class="price muted">Loading…</p>
+        <h2 part="handle" class="handle">${h ? (h.startsWith('@') ? h : `@${h}`) : copy.card.fallbackTitle}</h2>
+        <p part="price" class="price muted">${copy.card.loading}</p>
       </div>
     </div>`;
   }
 
   private _header(card: Card): TemplateResult {
-    const who = at(card.handle);
-    const window = describeWindow(card.window);
     return html`<div part="header" class="header">
         <span part="avatar" class="avatar" aria-hidden="true">${card.handle.charAt(0).toUpperCase()}</span>
         <div>
-          <h2 part="handle" class="handle">${who}</h2>
+          <h2 part="handle" class="handle">@${card.handle}</h2>
           <p part="price" class="price">
-            ${card.price === 0n ? html`<strong>Free</strong> to message` : html`<strong>${ones(card.price)}</strong> per message`} · replies within
-            ${window}
+            ${card.price === 0n ? html`<strong>${copy.card.free}</strong>${copy.card.toMessage}` : html`<strong>${ones(card.price)}</strong>${copy.card.perMessage}`}${copy.card.repliesWithin(card.window)}
           </p>
         </div>
       </div>
       <p part="promise" class="promise">
-        ${card.price === 0n
-          ? html`Anything you add is refunded if ${who} doesn't reply within ${window}.`
-          : html`Refunded if ${who} doesn't reply within ${window}: you take your ${ones(card.price)} back here.`}
+        ${card.price === 0n ? copy.card.promiseFree(card.handle, card.window) : copy.card.promise(card.handle, card.window, card.price)}
       </p>`;
   }
 
   private _renderOwned(card: Card): TemplateResult {
     const chat = this._chat;
-    const connected = chat && chat.phase !== 'idle' && chat.phase !== 'connecting';
-    return html`${this._header(card)}
-    ${connected && this._views ? this._views.renderConnected(this, chat, card) : this._connectButton(card)}`;
+    const connected = chat && chat.session.phase !== 'idle' && chat.session.phase !== 'connecting';
+    return html`${this._header(card)} ${connected && this._views ? this._views.renderConnected(this, chat, card) : this._connectButton(card)}`;
   }
 
   private _connectButton(card: Card): TemplateResult {
-    const busy = this._loadingChat || this._chat?.phase === 'connecting';
-    const error = this._chat?.errorFor('connect');
+    const busy = this._loadingChat || this._chat?.session.phase === 'connecting';
+    const error = this._chat?.activity.errorFor('connect');
     return html`<div class="connect">
-      <button
-        part="connect-button"
-        type="button"
-        aria-disabled=${busy ? 'true' : 'false'}
-        @click=${this._onConnect}
-        @pointerenter=${this._prefetch}
-        @focus=${this._prefetch}
-      >
-        ${busy ? 'Connecting…' : 'Connect wallet to write'}
+      <button part="connect-button" type="button" aria-disabled=${busy ? 'true' : 'false'} @click=${this._onConnect} @pointerenter=${this.prefetch} @focus=${this.prefetch}>
+        ${busy ? copy.connect.busy : copy.connect.button}
       </button>
-      <p class="muted small">Own ${at(card.handle)}? Connect that wallet to open your inbox.</p>
+      <p class="muted small">${copy.connect.ownerHint(card.handle)}</p>
       ${error ? html`<p part="error" class="error">${error.message}</p>` : nothing}
     </div>`;
   }
 
-  private _claimProblems(): { price?: string; window?: string } {
-    const c = this._claim;
-    const out: { price?: string; window?: string } = {};
-    if (!AMOUNT_PATTERN.test(c.price)) out.price = 'Enter a price in ONE, like 10 or 0.5 (0 is allowed).';
-    const seconds = Number(c.windowValue) * c.windowUnit;
-    if (!Number.isFinite(seconds) || !Number.isInteger(Number(c.windowValue)) || seconds < 3_600 || seconds > 30 * 86_400) {
-      out.window = 'The reply window must be a whole number between 1 hour and 30 days.';
-    }
-    return out;
-  }
-
   private _renderFree(card: Card): TemplateResult {
-    const who = at(card.handle);
     const chat = this._chat;
-    const problems = this._claimProblems();
-    const busy = this._loadingChat || chat?.phase === 'connecting' || !!chat?.busy;
-    const ready = chat?.phase === 'ready';
     const notice = chat && this._views ? this._views.renderWalletNotice(this, chat) : nothing;
-    const error = chat?.errorFor('claim') ?? chat?.errorFor('connect');
-    const set = (k: 'price' | 'windowValue' | 'windowUnit') => (e: Event) => {
-      const v = (e.target as HTMLInputElement).value;
-      this._claim = { ...this._claim, [k]: k === 'windowUnit' ? Number(v) : v };
-    };
-    return html`<div part="header" class="header">
-        <span part="avatar" class="avatar" aria-hidden="true">${card.handle.charAt(0).toUpperCase()}</span>
-        <div>
-          <h2 part="handle" class="handle">${who} is free — claim it</h2>
-          <p part="price" class="price muted">Nobody holds this handle on ${card.chainName} yet.</p>
-        </div>
-      </div>
-      <form
-        part="claim-form"
-        class="claim"
-        novalidate
-        @submit=${async (e: Event) => {
-          e.preventDefault();
-          if (busy || problems.price || problems.window) return;
-          this.announce('Loading…', 'busy');
-          const c = await this._ensureChat();
-          await c?.claim(this._claim.price, Number(this._claim.windowValue) * this._claim.windowUnit);
-        }}
-      >
-        <p class="muted small">Claim ${who} and anyone can send you a paid message. You choose the price and how long you have to reply; messages you don't answer in time are refunded.</p>
-        <div class="field">
-          <label for="claim-price">Price per message (ONE)</label>
-          <input
-            id="claim-price"
-            part="price-input"
-            inputmode="decimal"
-            autocomplete="off"
-            .value=${this._claim.price}
-            aria-invalid=${problems.price ? 'true' : 'false'}
-            aria-describedby=${problems.price ? 'claim-price-error' : nothing}
-            @input=${set('price')}
-          />
-          ${problems.price ? html`<p id="claim-price-error" part="error" class="error">${problems.price}</p>` : nothing}
-        </div>
-        <div class="field">
-          <label for="claim-window">Reply window</label>
-          <div class="row">
-            <input
-              id="claim-window"
-              part="window-input"
-              type="number"
-              min="1"
-              step="1"
-              .value=${this._claim.windowValue}
-              aria-invalid=${problems.window ? 'true' : 'false'}
-              aria-describedby=${problems.window ? 'claim-window-error' : nothing}
-              @input=${set('windowValue')}
-            />
-            <select aria-label="Reply window unit" @change=${set('windowUnit')}>
-              <option value="86400" ?selected=${this._claim.windowUnit === 86_400}>days</option>
-              <option value="3600" ?selected=${this._claim.windowUnit === 3_600}>hours</option>
-            </select>
-          </div>
-          ${problems.window ? html`<p id="claim-window-error" part="error" class="error">${problems.window}</p>` : nothing}
-        </div>
-        ${notice}
-        <button
-          part="claim-button"
-          type="submit"
-          aria-disabled=${busy || problems.price || problems.window ? 'true' : 'false'}
-          @pointerenter=${this._prefetch}
-          @focus=${this._prefetch}
-        >
-          ${busy ? (chat?.busy?.step === 'sending' ? 'Claiming…' : chat?.busy ? 'Confirm in your wallet…' : 'Connecting…') : ready ? `Claim ${who}` : `Connect wallet and claim ${who}`}
-        </button>
-        ${error ? html`<p part="error" class="error">${error.message}</p>` : nothing}
-      </form>`;
+    return renderClaimForm(this, card, chat, notice);
   }
 }

@@ -1,13 +1,19 @@
 /**
- * axe reports no violations in any state: loading, free handle (claim form), visitor before and
- * after connecting, sending, delivered, error, no wallet, creator locked, creator inbox, settings
- * (with the email field), dark and auto themes. Also: one live region, labelled controls, keyboard.
+ * axe reports no violations in any state: loading, free handle (claim form with its passphrase
+ * fields), visitor before and after connecting, sending, delivered, error, backup hint, the key
+ * panel (visitor and creator), no wallet, creator inbox, settings (with sites and the email field),
+ * dark and auto themes. (The key states of other tests — restore, wrong file, sign-out warning, a
+ * label for each read state, a creator on another site — run axe where they happen.) Also: one
+ * live region, labelled controls, keyboard, focus moved into and out of the key panel.
  */
 import { expect, fixture, html } from '@open-wc/testing';
 import type { HarmonyPaidChat } from '../../src/element/harmony-paid-chat.component.js';
+import { createPaidChat } from '../../src/sdk/client.js';
+import { memoryKeyStore } from '../../src/sdk/keystore.js';
 import {
   $,
   $$,
+  PASSPHRASE,
   chainInfo,
   claim,
   click,
@@ -15,12 +21,12 @@ import {
   mount,
   nextEvent,
   part,
+  prompts,
   sdk,
   text,
   type,
   waitFor,
   waitForPart,
-  waitForStatus,
   wallet,
   type TestWallet,
 } from './support/harness.js';
@@ -39,7 +45,7 @@ describe('accessibility', () => {
     creator = await wallet(11);
     visitor = await wallet(12);
     await claim(creator, HANDLE, '2');
-    const chat = await sdk(visitor);
+    const chat = await sdk(visitor, HANDLE);
     await chat.send({ to: HANDLE, text: 'An earlier question, still waiting.' });
   });
 
@@ -59,16 +65,34 @@ describe('accessibility', () => {
     expect(liveRegions(el)).to.have.length(1);
   });
 
-  it('a free handle: the claim form, valid and invalid', async () => {
+  it('a free handle: the claim form, valid and invalid (passphrase too short, not repeated)', async () => {
     const el = await mount({ handle: '@free-for-all' });
     expect(text(part(el, 'handle'))).to.equal('@free-for-all is free — claim it');
     await expect(el).to.be.accessible();
     type($<HTMLInputElement>(el, '#claim-price')!, '-1');
     type($<HTMLInputElement>(el, '#claim-window')!, '45');
+    type($<HTMLInputElement>(el, '#claim-pass')!, 'too short');
+    type($<HTMLInputElement>(el, '#claim-pass-confirm')!, 'different');
     await el.updateComplete;
     expect(text($(el, '#claim-price-error'))).to.contain('Enter a price in ONE');
     expect(text($(el, '#claim-window-error'))).to.contain('between 1 hour and 30 days');
+    expect(text($(el, '#claim-pass-error'))).to.equal('Use at least 12 characters.');
+    expect(text($(el, '#claim-pass-confirm-error'))).to.equal('The two passphrases differ.');
+    expect($(el, '#claim-pass')!.getAttribute('aria-describedby')).to.equal('claim-pass-error claim-pass-hint');
     expect(part(el, 'claim-button')!.getAttribute('aria-disabled')).to.equal('true');
+    await expect(el).to.be.accessible();
+
+    // Submitting anyway moves focus to the first field to fix; nothing is loaded or asked.
+    type($<HTMLInputElement>(el, '#claim-price')!, '1');
+    type($<HTMLInputElement>(el, '#claim-window')!, '7');
+    await el.updateComplete;
+    part<HTMLButtonElement>(el, 'claim-button')!.click();
+    await waitFor(() => el.shadowRoot!.activeElement === $(el, '#claim-pass'), { message: 'focus on the passphrase' });
+    type($<HTMLInputElement>(el, '#claim-pass')!, PASSPHRASE);
+    type($<HTMLInputElement>(el, '#claim-pass-confirm')!, PASSPHRASE);
+    await el.updateComplete;
+    expect(part(el, 'claim-button')!.getAttribute('aria-disabled')).to.equal('false');
+    expect($(el, '#claim-pass-error')).to.equal(null);
     await expect(el).to.be.accessible();
   });
 
@@ -77,7 +101,7 @@ describe('accessibility', () => {
     expect(text(part(el, 'price'))).to.equal('2 ONE per message · replies within 7 days');
     await expect(el).to.be.accessible();
     await connect(el, 'composer');
-    await waitFor(() => part(el, 'outbox'), { message: 'the outbox' });
+    await waitFor(() => part(el, 'conversation'), { message: 'the conversation' });
     await waitFor(() => el.shadowRoot!.activeElement === $(el, '#draft'), { message: 'focus in the composer after connecting' });
     await expect(el).to.be.accessible();
 
@@ -97,8 +121,24 @@ describe('accessibility', () => {
     part<HTMLButtonElement>(el, 'send-button')!.click();
     await sent;
     await waitForPart(el, 'receipt');
-    await expect(el).to.be.accessible(); // delivered, outbox unlocked
+    await expect(el).to.be.accessible(); // delivered
     expect(liveRegions(el)).to.have.length(1);
+
+    // The gentle backup hint, then the key panel: focus goes in, Escape brings it back.
+    const hint = await waitForPart(el, 'backup-hint');
+    await expect(el).to.be.accessible();
+    hint.querySelector('button')!.click();
+    await waitForPart(el, 'keys');
+    await waitFor(() => el.shadowRoot!.activeElement === $(el, '#pass-new'), { message: 'focus on the new passphrase' });
+    expect(part(el, 'keys-button')!.getAttribute('aria-expanded')).to.equal('true');
+    expect(text(part(el, 'key-status'))).to.contain('Conversation key with @a11y-creator: in this browser.');
+    await expect(el).to.be.accessible();
+    part<HTMLButtonElement>(el, 'passphrase-button')!.click(); // empty: says what to fix, asks nothing
+    await waitFor(() => $(el, '#pass-new-problem'), { message: 'the passphrase problem' });
+    await expect(el).to.be.accessible();
+    $(el, '#pass-new')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
+    await waitFor(() => part(el, 'keys') === null, { message: 'the panel closed' });
+    await waitFor(() => el.shadowRoot!.activeElement === part(el, 'keys-button'), { message: 'focus back on the keys button' });
   });
 
   it('no wallet at all: a short explanation and where to get one', async () => {
@@ -114,26 +154,50 @@ describe('accessibility', () => {
     await expect(el).to.be.accessible();
   });
 
-  it('the creator: locked, unlocked inbox, settings with email', async () => {
+  it('the creator: inbox, key panel, settings with sites and email', async () => {
     const el = await mount({ handle: `@${HANDLE}`, provider: creator, notifierUrl: 'http://127.0.0.1:9/notifier' });
-    await connect(el, 'unlock-button');
-    expect(text(part(el, 'locked'))).to.contain('Unlock inbox');
-    await waitFor(() => el.shadowRoot!.activeElement === part(el, 'unlock-button'), { message: 'focus on Unlock inbox' });
-    await expect(el).to.be.accessible();
-
-    await click(el, 'unlock-button');
-    await waitFor(() => part(el, 'inbox') && $$(el, '[part~="inbox"] [part~="message"]').length >= 2, { message: 'the inbox' });
-    await waitForStatus(el, /Unlocked\. \d+ messages?\./);
+    await connect(el, 'inbox');
+    await waitFor(() => $$(el, '[part~="inbox"] [part~="message"]').length >= 2, { message: 'the inbox' });
     await waitFor(() => el.shadowRoot!.activeElement === $(el, '#inbox-title'), { message: 'focus on the inbox heading' });
     await expect(el).to.be.accessible();
+
+    await click(el, 'keys-button');
+    await waitFor(() => el.shadowRoot!.activeElement === $(el, '#keys-title'), { message: 'focus on the key panel heading' });
+    expect(text(part(el, 'key-status'))).to.contain('Current inbox key: #1 (in this browser).');
+    expect(part(el, 'rotate-button')).to.exist;
+    await expect(el).to.be.accessible();
+    await click(el, 'sign-out-button'); // keys not backed up: a warning first, nothing forgotten
+    await waitForPart(el, 'sign-out-warning');
+    await waitFor(() => el.shadowRoot!.activeElement === part(el, 'sign-out-warning'), { message: 'focus on the warning' });
+    expect(text(part(el, 'sign-out-warning'))).to.contain('not in a backup');
+    await expect(el).to.be.accessible();
+    part(el, 'sign-out-warning')!.querySelector<HTMLButtonElement>('button.secondary')!.click(); // keep my keys
+    await waitForPart(el, 'sign-out-button');
+    await click(el, 'keys-button');
 
     const settings = part<HTMLDetailsElement>(el, 'settings')!;
     settings.open = true;
     await waitFor(() => $<HTMLInputElement>(el, '#settings-price')?.value === '2', { message: 'the settings filled in' });
     expect($<HTMLInputElement>(el, '#settings-window')!.value).to.equal('7');
+    expect($<HTMLTextAreaElement>(el, '#settings-sites')!.value).to.equal(location.origin);
     expect(part(el, 'email-input')).to.exist;
     expect(text($(el, 'label[for="settings-email"]'))).to.equal('Email me about new messages');
     await expect(el).to.be.accessible();
+  });
+
+  it('a creator on a page that is not one of their sites: the plain notice, nothing that makes or restores keys', async () => {
+    const c = await chainInfo();
+    const owner = await wallet(37);
+    await owner.request({ method: 'eth_requestAccounts' });
+    const elsewhere = createPaidChat({ chain: 'local', rpcUrl: c.rpcUrl, contract: c.contract, wallet: owner as any, keyStore: memoryKeyStore(), scope: { handle: 'elsewhere', origin: 'https://elsewhere.example' } });
+    await elsewhere.claimHandle({ handle: 'elsewhere', price: '1' });
+    const el = await mount({ handle: '@elsewhere', provider: owner });
+    await connect(el, 'site-notice');
+    expect(text(part(el, 'site-notice'))).to.match(/^Your inbox opens only on your sites: https:\/\/elsewhere\.example\. This page \(http:\/\/[^)]+\) is not one of them/);
+    await waitFor(() => el.shadowRoot!.activeElement === part(el, 'site-notice'), { message: 'focus on the notice' });
+    for (const p of ['keys-button', 'keys', 'inbox', 'restore-file', 'rotate-button', 'settings']) expect(part(el, p), p).to.equal(null);
+    await expect(el).to.be.accessible();
+    expect(prompts(owner.calls)).to.deep.equal(['eth_sendTransaction']); // the claim above; nothing here
   });
 
   it('dark and auto themes', async () => {
@@ -142,8 +206,7 @@ describe('accessibility', () => {
     const bg = getComputedStyle(part(dark, 'base')!).backgroundColor;
     expect(bg).to.equal('rgb(18, 23, 28)');
     await expect(dark).to.be.accessible();
-    await connect(dark, 'unlock-button');
-    await click(dark, 'unlock-button');
+    await connect(dark, 'inbox');
     await waitFor(() => $$(dark, '[part~="inbox"] [part~="message"]').length >= 2, { message: 'the dark inbox' });
     await expect(dark).to.be.accessible();
 

@@ -1,7 +1,7 @@
 /**
  * The creator's side beyond the main story: deadlines that are close stand out, settings (price,
- * window, email), a wallet that switches accounts, a returning visitor who unlocks to read, and
- * clean-up when the element leaves the page.
+ * window, follow-up price, email), a wallet that switches accounts, a returning visitor who reads
+ * without any prompt, and clean-up when the element leaves the page.
  */
 import { expect } from '@open-wc/testing';
 import {
@@ -15,6 +15,7 @@ import {
   mount,
   nextEvent,
   part,
+  prompts,
   rpc,
   sdk,
   text,
@@ -36,7 +37,7 @@ describe('creator', () => {
     creator = await wallet(21);
     visitor = await wallet(22);
     await claim(creator, HANDLE, '1', 2 * 86_400);
-    const chat = await sdk(visitor);
+    const chat = await sdk(visitor, HANDLE);
     await chat.send({ to: HANDLE, text: 'First, sent early' });
     await increaseTime(86_400 + 3_600); // 23 h left for the first one
     await chat.send({ to: HANDLE, text: 'Second, plenty of time' });
@@ -44,8 +45,7 @@ describe('creator', () => {
 
   it('shows the inbox newest first, and makes close deadlines stand out', async () => {
     const el = await mount({ handle: `@${HANDLE}`, provider: creator });
-    await connect(el, 'unlock-button');
-    await click(el, 'unlock-button');
+    await connect(el, 'inbox');
     await waitFor(() => $$(el, '[part~="inbox"] [part~="message"]').length === 2, { message: 'two messages' });
     const [newest, oldest] = $$(el, '[part~="inbox"] [part~="message"]');
     expect(text(newest!.querySelector('[part~="message-text"]'))).to.equal('Second, plenty of time');
@@ -59,18 +59,20 @@ describe('creator', () => {
     expect(text(sender)).to.equal(`${visitor.address.slice(0, 6)}…${visitor.address.slice(-4)}`);
   });
 
-  it('changes price and reply window in the settings', async () => {
+  it('changes price, reply window and follow-up price in the settings', async () => {
     const el = await mount({ handle: `@${HANDLE}`, provider: creator });
-    await connect(el, 'unlock-button');
+    await connect(el, 'inbox');
     const settings = part<HTMLDetailsElement>(el, 'settings')!;
     settings.querySelector('summary')!.click();
     await waitFor(() => $<HTMLInputElement>(el, '#settings-price')?.value === '1', { message: 'the settings form' });
     type($<HTMLInputElement>(el, '#settings-price')!, '1.5');
     type($<HTMLInputElement>(el, '#settings-window')!, '3');
+    type($<HTMLInputElement>(el, '#settings-follow-up')!, '0.25');
     await el.updateComplete;
     await click(el, 'save-button');
     await waitForStatus(el, /Settings saved\./);
     expect(text(part(el, 'price'))).to.equal('1.5 ONE per message · replies within 3 days');
+    expect(el.card!.followUpPrice).to.equal(250_000_000_000_000_000n);
 
     type($<HTMLInputElement>(el, '#settings-window')!, '45');
     await el.updateComplete;
@@ -83,7 +85,7 @@ describe('creator', () => {
   it('offers email notifications when notifier-url is set, and says when the notifier is unreachable', async () => {
     const c = await chainInfo();
     const el = await mount({ handle: `@${HANDLE}`, provider: creator, notifierUrl: c.closedRpcUrl });
-    await connect(el, 'unlock-button');
+    await connect(el, 'inbox');
     part<HTMLDetailsElement>(el, 'settings')!.open = true;
     const email = await waitForPart<HTMLInputElement>(el, 'email-input');
     type(email, 'not an email');
@@ -101,18 +103,24 @@ describe('creator', () => {
     expect(email.value).to.equal('satoshi@example.com');
 
     const without = await mount({ handle: `@${HANDLE}`, provider: creator });
-    await connect(without, 'unlock-button');
+    await connect(without, 'inbox');
     expect(part(without, 'email-input')).to.equal(null);
   });
 
-  it('a returning visitor unlocks to read their messages', async () => {
+  it('a returning visitor reads their conversation without any prompt (keys kept on this site)', async () => {
+    const before = visitor.calls.length;
     const el = await mount({ handle: `@${HANDLE}`, provider: visitor });
     await connect(el, 'composer');
-    await waitFor(() => $$(el, '[part~="outbox"] [part~="message"]').length === 2, { message: 'the outbox' });
-    expect($$(el, '[part~="outbox"] [part~="message-text"]').map(text)).to.deep.equal(['Encrypted — unlock to read.', 'Encrypted — unlock to read.']);
-    await click(el, 'unlock-button');
-    await waitFor(() => text(part(el, 'message-text')) === 'Second, plenty of time', { message: 'decrypted outbox' });
-    await waitFor(() => el.shadowRoot!.activeElement === $(el, '#outbox-title'), { message: 'focus on the outbox' });
+    await waitFor(() => $$(el, '[part~="conversation"] [part~="message"]').length === 2, { message: 'the conversation' });
+    expect($$(el, '[part~="conversation"] [part~="message-text"]').map(text)).to.deep.equal(['First, sent early', 'Second, plenty of time']); // oldest first
+    const calls = visitor.calls.slice(before);
+    console.log(`[measure] returning visit, wallet requests: ${calls.length} (${calls.join(', ')})`);
+    expect(prompts(calls)).to.deep.equal([]);
+    // The whole returning visit: one account request (a wallet asks nothing of a site it already
+    // trusts), the chain, and the account read again — no signature, no transaction.
+    expect(calls.filter((m) => m === 'eth_requestAccounts')).to.have.length(1);
+    expect([...new Set(calls)].sort()).to.deep.equal(['eth_accounts', 'eth_chainId', 'eth_requestAccounts']);
+    await waitFor(() => el.shadowRoot!.activeElement === $(el, '#draft'), { message: 'focus in the composer' });
   });
 
   it('follows the wallet to another account: the visitor view becomes the creator view', async () => {
@@ -120,9 +128,10 @@ describe('creator', () => {
     const el = await mount({ handle: `@${HANDLE}`, provider: w });
     await connect(el, 'composer');
     w.useAccount(21);
-    await waitForPart(el, 'unlock-button');
+    await waitForPart(el, 'inbox');
     expect(part(el, 'composer')).to.equal(null);
-    expect(text(part(el, 'locked'))).to.contain(`You own @${HANDLE}`);
+    expect(text(part(el, 'inbox'))).to.contain(`Inbox of @${HANDLE}`);
+    await waitFor(() => $$(el, '[part~="inbox"] [part~="message-text"]').length === 2, { message: 'the inbox of the new account' });
   });
 
   it('cleans up when removed (no wallet listeners, no polling) and picks up again when put back', async () => {

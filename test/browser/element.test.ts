@@ -143,8 +143,25 @@ describe('<harmony-paid-chat> on a host page', () => {
     const base = part(el, 'base')!;
     expect(base.getBoundingClientRect().width).to.be.at.most(320);
     expect(base.scrollWidth).to.be.at.most(base.clientWidth);
-    for (const node of el.shadowRoot!.querySelectorAll<HTMLElement>('button, input, textarea')) {
-      expect(node.getBoundingClientRect().right, node.outerHTML).to.be.at.most(base.getBoundingClientRect().right + 0.5);
+    const fits = (what: string) => {
+      expect(base.scrollWidth, what).to.be.at.most(base.clientWidth);
+      for (const node of el.shadowRoot!.querySelectorAll<HTMLElement>('button, input, textarea, a')) {
+        expect(node.getBoundingClientRect().right, `${what}: ${node.outerHTML}`).to.be.at.most(base.getBoundingClientRect().right + 0.5);
+      }
+    };
+    fits('the composer');
+    // The key panel at 320 px: every field and button inside the box.
+    (await waitForPart(el, 'keys-button')).click();
+    await waitForPart(el, 'keys');
+    fits('the key panel');
+    // The claim form (a free handle) at 320 px.
+    const free = await mount({ handle: '@free-at-320' });
+    narrow.append(free);
+    await free.updateComplete;
+    const freeBase = part(free, 'base')!;
+    expect(freeBase.scrollWidth, 'the claim form').to.be.at.most(freeBase.clientWidth);
+    for (const node of free.shadowRoot!.querySelectorAll<HTMLElement>('button, input, select')) {
+      expect(node.getBoundingClientRect().right, node.outerHTML).to.be.at.most(freeBase.getBoundingClientRect().right + 0.5);
     }
     await setViewport({ width: 1400, height: 900 });
     const wide = await fixture<HTMLDivElement>(html`<div style="width: 1200px"></div>`);

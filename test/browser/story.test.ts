@@ -1,15 +1,17 @@
 /**
  * The whole story through the UI, with two injected test wallets backed by anvil's dev keys:
- * the creator claims @satoshi at 10 ONE → a visitor sends 10 ONE with a text → the creator unlocks,
- * reads it decrypted and verified, replies "OK" → balances on chain (creator +9.9 ONE minus gas,
- * 0.1 ONE in accruedFees) → the visitor sees the reply; a second message is refunded after time
- * travel through the "Get refund" button.
+ * the creator claims @satoshi at 10 ONE (with a backup passphrase, then a backup file is offered)
+ * → a visitor sends 10 ONE with a text → the creator reads it decrypted and verified, replies "OK"
+ * → balances on chain (creator +9.9 ONE minus gas, 0.1 ONE in accruedFees; the event carries the
+ * payout) → the visitor sees the reply, then a follow-up each way; a second message is refunded
+ * after time travel through the "Get refund" button. Not one signature is asked for, anywhere.
  */
 import { expect } from '@open-wc/testing';
 import { parseEther } from 'viem';
 import {
   $,
   $$,
+  PASSPHRASE,
   balanceOf,
   click,
   connect,
@@ -18,6 +20,7 @@ import {
   mount,
   nextEvent,
   part,
+  prompts,
   readContract,
   status,
   text,
@@ -31,8 +34,8 @@ import {
 const ONE = (n: string) => parseEther(n);
 
 describe('the whole story, through the UI', () => {
-  it('claim, send, unlock, decrypt, reply, balances, reply seen, refund after time travel', async function () {
-    this.timeout(120_000);
+  it('claim with a passphrase, backup offered, send, read, reply, balances, reply seen, follow-ups, refund after time travel', async function () {
+    this.timeout(180_000);
     const creator = await wallet(1);
     const visitor = await wallet(2);
 
@@ -41,13 +44,27 @@ describe('the whole story, through the UI', () => {
     expect(text(part(creatorEl, 'handle'))).to.equal('@satoshi is free — claim it');
     type($<HTMLInputElement>(creatorEl, '#claim-price')!, '10');
     type($<HTMLInputElement>(creatorEl, '#claim-window')!, '7');
+    type($<HTMLInputElement>(creatorEl, '#claim-pass')!, PASSPHRASE);
+    type($<HTMLInputElement>(creatorEl, '#claim-pass-confirm')!, PASSPHRASE);
+    const keyChanges: CustomEvent[] = [];
+    creatorEl.addEventListener('harmony-key-change', (e) => keyChanges.push(e as CustomEvent));
     await click(creatorEl, 'claim-button');
-    await waitForStatus(creatorEl, /@satoshi is yours/, 30_000);
+    await waitForStatus(creatorEl, /@satoshi is yours|Backup file ready/, 60_000);
     expect(creatorEl.card!.free).to.equal(false);
     expect(creatorEl.card!.owner.toLowerCase()).to.equal(creator.address.toLowerCase());
     expect(text(part(creatorEl, 'price'))).to.equal('10 ONE per message · replies within 7 days');
-    await waitFor(() => $(creatorEl, '#inbox-title'), { message: 'the unlocked inbox after the claim' });
-    expect(creator.calls.filter((m) => m === 'personal_sign')).to.have.length(1);
+    await waitFor(() => $(creatorEl, '#inbox-title'), { message: 'the inbox after the claim' });
+    // The backup file is offered at once: a download link to a Blob the page made (encrypted keys).
+    const link = await waitForPart<HTMLAnchorElement>(creatorEl, 'backup-link', 30_000);
+    expect(link.download).to.equal('harmony-paid-chat-inbox-satoshi.json');
+    const file = JSON.parse(await (await fetch(link.href)).text());
+    expect(file.format).to.equal('harmony-paid-chat-key-backup');
+    expect(file.entries).to.have.length(1);
+    expect(file.entries[0]).to.include({ kind: 'inbox', keyId: 1 });
+    expect(JSON.stringify(file)).not.to.contain(PASSPHRASE);
+    expect(keyChanges.map((e) => e.detail.change)).to.deep.equal(['created', 'backup-made']);
+    expect(keyChanges[0]!.detail).to.include({ role: 'creator', keyId: 1, keys: 1, notBackedUp: 0 });
+    expect(prompts(creator.calls)).to.deep.equal(['eth_sendTransaction']); // the claim; no signature at all
 
     // ---- a visitor sends 10 ONE with a text
     const visitorEl = await mount({ handle: '@satoshi', provider: visitor });
@@ -68,9 +85,12 @@ describe('the whole story, through the UI', () => {
     expect(text(receipt)).to.contain('Delivered to @satoshi with 10 ONE');
     expect(text(receipt)).to.contain(sentEvent.detail.txHash.slice(0, 10)); // no explorer on a local chain
     expect($<HTMLTextAreaElement>(visitorEl, '#draft')!.value).to.equal('');
-    await waitFor(() => $$(visitorEl, '[part~="outbox"] [part~="message"]').length === 1, { message: 'the sent message in the outbox' });
+    await waitFor(() => $$(visitorEl, '[part~="conversation"] [part~="message"]').length === 1, { message: 'the sent message in the conversation' });
     expect(text(part(visitorEl, 'message-text'))).to.equal(words);
     expect(text(part(visitorEl, 'message-meta'))).to.match(/10 ONE · Waiting for a reply (7 d|6 d 23 h) left/);
+
+    expect(prompts(visitor.calls)).to.deep.equal(['eth_sendTransaction']); // the payment only
+    await waitForPart(visitorEl, 'backup-hint'); // the new conversation key is in no backup yet
 
     // ---- the creator sees it (watch), decrypted and verified
     const item = await waitFor(() => $(creatorEl, `#message-${sentEvent.detail.id}`), { message: 'the message in the inbox', timeout: 20_000 });
@@ -90,6 +110,8 @@ describe('the whole story, through the UI', () => {
     item.querySelector<HTMLButtonElement>('[part~="reply-button"]')!.click();
     const replyEvent = await replied;
     expect(replyEvent.detail.id).to.equal(sentEvent.detail.id);
+    expect(replyEvent.detail.amount).to.equal(ONE('10'));
+    expect(replyEvent.detail.payout).to.equal(ONE('9.9')); // net of the 1 % fee
     const after = await balanceOf(creator.address);
     expect(after - before + (await gasCost(replyEvent.detail.txHash))).to.equal(ONE('9.9'));
     expect((await readContract('accruedFees')) - feesBefore).to.equal(ONE('0.1'));
@@ -98,9 +120,28 @@ describe('the whole story, through the UI', () => {
       message: `totals after the reply (now "${text(part(creatorEl, 'totals'))}")`,
     });
 
-    // ---- the visitor sees the reply (watch → outbox reload, decrypted)
-    await waitFor(() => text(part(visitorEl, 'reply')).includes('OK'), { message: 'the reply in the visitor outbox', timeout: 20_000 });
+    // ---- the visitor sees the reply (watch → conversation reload, decrypted)
+    await waitFor(() => text(part(visitorEl, 'reply')).includes('OK'), { message: 'the reply in the visitor conversation', timeout: 20_000 });
     expect(text(part(visitorEl, 'reply'))).to.equal('@satoshi replied: OK');
+
+    // ---- the conversation is open: a follow-up from the visitor (follow-up price 0: gas only), one back
+    const followInput = await waitFor(() => $<HTMLTextAreaElement>(visitorEl, '#follow-mine'), { message: 'the follow-up form' });
+    type(followInput, 'Thanks! One more thing…');
+    await visitorEl.updateComplete;
+    const followed = nextEvent(visitorEl, 'harmony-follow-up-sent');
+    part<HTMLButtonElement>(visitorEl, 'follow-up-button')!.click();
+    expect((await followed).detail).to.include({ by: 'visitor', amount: 0n, index: 0 });
+    await waitFor(() => $$(visitorEl, '[part~="follow-up"] [part~="message-text"]').some((n) => text(n) === 'Thanks! One more thing…'), { message: 'the follow-up shown' });
+    item.querySelector<HTMLButtonElement>('[part~="thread-button"]')!.click();
+    const creatorFollow = await waitFor(() => $<HTMLTextAreaElement>(creatorEl, `#follow-${visitor.address.toLowerCase()}`), { message: "the creator's follow-up form" });
+    expect($$(creatorEl, '[part~="thread"] [part~="message-text"]').map(text)).to.deep.equal(['Thanks! One more thing…']);
+    type(creatorFollow, 'Go on.');
+    await creatorEl.updateComplete;
+    const back = nextEvent(creatorEl, 'harmony-follow-up-sent');
+    part<HTMLButtonElement>(creatorEl, 'follow-up-button')!.click();
+    expect((await back).detail).to.include({ by: 'creator', amount: 0n, index: 1 });
+    await waitFor(() => $$(visitorEl, '[part~="follow-up"] [part~="message-text"]').some((n) => text(n) === 'Go on.'), { message: "the creator's follow-up at the visitor", timeout: 20_000 });
+    expect(prompts(creator.calls).filter((m) => m !== 'eth_sendTransaction')).to.deep.equal([]);
 
     // ---- a second message, no reply, a week later: refund
     type($<HTMLTextAreaElement>(visitorEl, '#draft')!, 'Second try: still there?');
@@ -109,9 +150,12 @@ describe('the whole story, through the UI', () => {
     const second = await sent2;
     await increaseTime(7 * 86_400 + 60);
 
-    visitorEl.remove(); // the visitor comes back a week later
+    visitorEl.remove(); // the visitor comes back a week later: everything reads, no prompt
+    const callsBefore = visitor.calls.length;
     const later = await mount({ handle: '@satoshi', provider: visitor });
     await connect(later, 'composer');
+    await waitFor(() => text(part(later, 'reply')).includes('OK'), { message: 'the reply, readable on return' });
+    expect(prompts(visitor.calls.slice(callsBefore))).to.deep.equal([]);
     const refundButton = await waitFor(() => $<HTMLButtonElement>(later, `#refund-${second.detail.id}`), { message: 'the Get refund button' });
     expect(text(refundButton)).to.equal('Get refund of 10 ONE');
     const beforeRefund = await balanceOf(visitor.address);

@@ -42,13 +42,12 @@ describe('hostile message text', () => {
     const sent = nextEvent(visitorEl, 'harmony-message-sent');
     await click(visitorEl, 'send-button');
     await sent;
-    const chat = await sdk(visitor);
+    const chat = await sdk(visitor, HANDLE);
     for (const text of PAYLOADS.slice(1)) await chat.send({ to: HANDLE, text });
 
-    // The creator unlocks and reads them all.
+    // The creator reads them all.
     const creatorEl = await mount({ handle: `@${HANDLE}`, provider: creator });
-    await connect(creatorEl, 'unlock-button');
-    await click(creatorEl, 'unlock-button');
+    await connect(creatorEl, 'inbox');
     await waitFor(() => $$(creatorEl, '[part~="inbox"] [part~="message-text"]').length === PAYLOADS.length, {
       message: 'all payloads in the inbox',
     });
@@ -63,9 +62,9 @@ describe('hostile message text', () => {
     first.querySelector<HTMLButtonElement>('[part~="reply-button"]')!.click();
     await replied;
 
-    await waitFor(() => $$(visitorEl, '[part~="reply"] .text').length === 1, { message: 'the reply in the outbox', timeout: 20_000 });
-    assertInert($$(visitorEl, '[part~="reply"] .text')[0]!, REPLY);
-    const outboxTexts = $$(visitorEl, '[part~="outbox"] [part~="message-text"]');
+    await waitFor(() => $$(visitorEl, '[part~="reply"] [part~="reply-text"]').length === 1, { message: 'the reply in the conversation', timeout: 20_000 });
+    assertInert($$(visitorEl, '[part~="reply"] [part~="reply-text"]')[0]!, REPLY);
+    const outboxTexts = $$(visitorEl, '[part~="conversation"] [part~="message-text"]');
     expect(outboxTexts.map((n) => n.textContent)).to.include.members(PAYLOADS);
     for (const n of outboxTexts) expect(n.children.length).to.equal(0);
 

@@ -17,7 +17,7 @@ test('npm run deploy -- --network local deploys a working contract to anvil', as
     assert.ok(r);
     const pub = createPublicClient({ transport: http(anvil.rpcUrl) });
     assert.equal(await pub.readContract({ address: r.address, abi: paidChatAbi, functionName: 'feeBps' }), 100n);
-    assert.equal(await pub.readContract({ address: r.address, abi: paidChatAbi, functionName: 'PROTOCOL_VERSION' }), 1n);
+    assert.equal(await pub.readContract({ address: r.address, abi: paidChatAbi, functionName: 'PROTOCOL_VERSION' }), 2n);
     assert.equal(await pub.readContract({ address: r.address, abi: paidChatAbi, functionName: 'feeRecipient' }), '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
     // A zero fee recipient is refused by the constructor itself.
     await assert.rejects(deploy(['--network', 'local', '--rpc-url', anvil.rpcUrl, '--fee-recipient', 'one1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqquzw7vz'], { DEPLOYER_PRIVATE_KEY: DEV_KEY }));

@@ -9,7 +9,8 @@ import { createWalletClient, http } from 'viem';
 import type { Browser, Page } from 'puppeteer-core';
 import { createPaidChat } from '../../src/sdk/index.js';
 import { startTestChain, type TestChain } from '../support/chain.js';
-import { launchChromium, ensureBuild, startPageServer, shadowText, type PageServer } from '../support/browser.js';
+import { launchChromium, ensureBuild, startPageServer, shadowText, waitShadow, bridgeWallet, type PageServer } from '../support/browser.js';
+import { TestWallet } from '../support/test-wallet.js';
 
 let tc: TestChain;
 let browser: Browser;
@@ -83,6 +84,33 @@ test('works under a strict CSP (script-src self, no unsafe-inline, no unsafe-eva
   assert.deepEqual(violations, []);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('under the same strict CSP a visitor sends and reads back (lazy chunks, WebCrypto keys, IndexedDB), and returns without a prompt', async () => {
+  const visitor = new TestWallet({ index: 2, rpcUrl: tc.rpcUrl, chainId: tc.chain.id });
+  for (let visit = 1; visit <= 2; visit++) {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await bridgeWallet(page, visitor);
+    await page.evaluateOnNewDocument(
+      "document.addEventListener('securitypolicyviolation', (e) => (window.__violations ||= []).push(e.violatedDirective + ' ' + e.blockedURI));",
+    );
+    await page.goto(`${server.url}/csp.html`, { waitUntil: 'load' });
+    await (await waitShadow(page, '[part~="connect-button"]')).click();
+    const before = visitor.calls.length;
+    if (visit === 1) {
+      await (await waitShadow(page, '[part~="input"]', 20_000)).type('Under a strict CSP');
+      await (await waitShadow(page, '[part~="send-button"]:not([disabled])')).click();
+      assert.match(await shadowText(page, '[part~="receipt"]', /Delivered/, 30_000), /Delivered to @satoshi/);
+    }
+    assert.match(await shadowText(page, '[part~="conversation"]', /Under a strict CSP/, 20_000), /Under a strict CSP/);
+    const prompts = visitor.calls.slice(before).filter((m) => /sign|sendTransaction/.test(m));
+    assert.deepEqual(prompts, visit === 1 ? ['eth_sendTransaction'] : [], `visit ${visit}: wallet prompts`);
+    assert.deepEqual(await page.evaluate(() => (window as any).__violations ?? []), []);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
 });
 
 test('control: the same CSP does block an inline script, and the check sees it', async () => {

@@ -24,8 +24,18 @@ test('the manifest names the tag and documents events, parts and custom properti
   const el = manifest.modules.flatMap((m: any) => m.declarations ?? []).find((d: any) => d.customElement);
   assert.equal(el.tagName, 'harmony-paid-chat');
   const events = el.events.filter((e: any) => e.name).map((e: any) => e.name).sort();
-  assert.deepEqual(events, ['harmony-connect', 'harmony-error', 'harmony-message-sent', 'harmony-refund', 'harmony-reply-sent']);
-  for (const part of ['base', 'header', 'price', 'message-list', 'message', 'composer', 'input', 'send-button', 'connect-button', 'status']) {
+  assert.deepEqual(events, [
+    'harmony-connect',
+    'harmony-error',
+    'harmony-follow-up-sent',
+    'harmony-key-change',
+    'harmony-message-sent',
+    'harmony-refund',
+    'harmony-reply-sent',
+  ]);
+  const parts = ['base', 'header', 'price', 'message-list', 'message', 'composer', 'input', 'send-button', 'connect-button', 'status'];
+  const keyParts = ['keys-button', 'keys', 'passphrase-input', 'backup-link', 'restore-file', 'rotate-button', 'sign-out-button', 'read-state', 'site-notice', 'key-notice'];
+  for (const part of [...parts, ...keyParts]) {
     assert.ok(el.cssParts.some((p: any) => p.name === part), `part ${part} is documented`);
   }
   assert.ok(el.cssProperties.every((p: any) => p.name.startsWith('--harmony-') && p.default !== undefined), 'every custom property is --harmony-* with a default');

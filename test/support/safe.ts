@@ -18,6 +18,9 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { GAS_PRICE, type TestChain } from './chain.js';
+import { encodeExecTransaction, safeTxTypedData, type SafeCall } from './safe-tx.js';
+
+export type { SafeCall } from './safe-tx.js';
 
 const require = createRequire(import.meta.url);
 
@@ -103,56 +106,16 @@ export async function createSafe(tc: TestChain, ownerIndex: number, opts: { fund
   return { address, ownerIndex, creation };
 }
 
-export interface SafeCall {
-  to: Address;
-  data?: Hex;
-  value?: bigint;
-}
-
 /** The owner's EIP-712 signature over a SafeTx for the Safe's current nonce (operation CALL, no refund). */
 export async function signSafeTransaction(tc: TestChain, safe: SafeWallet, call: SafeCall, nonce?: bigint): Promise<Hex> {
   const n =
     nonce ?? ((await tc.publicClient.readContract({ address: safe.address, abi: safeAbi, functionName: 'nonce' } as never)) as bigint);
-  return tc.accounts[safe.ownerIndex].signTypedData({
-    domain: { chainId: tc.chain.id, verifyingContract: safe.address },
-    types: {
-      SafeTx: [
-        { name: 'to', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'data', type: 'bytes' },
-        { name: 'operation', type: 'uint8' },
-        { name: 'safeTxGas', type: 'uint256' },
-        { name: 'baseGas', type: 'uint256' },
-        { name: 'gasPrice', type: 'uint256' },
-        { name: 'gasToken', type: 'address' },
-        { name: 'refundReceiver', type: 'address' },
-        { name: 'nonce', type: 'uint256' },
-      ],
-    },
-    primaryType: 'SafeTx',
-    message: {
-      to: call.to,
-      value: call.value ?? 0n,
-      data: call.data ?? '0x',
-      operation: 0,
-      safeTxGas: 0n,
-      baseGas: 0n,
-      gasPrice: 0n,
-      gasToken: zeroAddress,
-      refundReceiver: zeroAddress,
-      nonce: n,
-    },
-  });
+  return tc.accounts[safe.ownerIndex].signTypedData(safeTxTypedData(tc.chain.id, safe.address, call, n));
 }
 
 /** `execTransaction` calldata for `call`, signed by the Safe's owner. */
 export async function execTransactionData(tc: TestChain, safe: SafeWallet, call: SafeCall): Promise<Hex> {
-  const signature = await signSafeTransaction(tc, safe, call);
-  return encodeFunctionData({
-    abi: safeAbi,
-    functionName: 'execTransaction',
-    args: [call.to, call.value ?? 0n, call.data ?? '0x', 0, 0n, 0n, 0n, zeroAddress, zeroAddress, signature],
-  });
+  return encodeExecTransaction(call, await signSafeTransaction(tc, safe, call));
 }
 
 /**

@@ -7,8 +7,20 @@
  * Switches: `chainId` (to pretend the wallet is on another network), `rejectNext()` (the next
  * prompt fails with 4001), `hold()` (the next transaction waits until released), and
  * `announce()` (EIP-6963 discovery).
+ *
+ * Kinds of wallets:
+ * - default: an EOA that signs like MetaMask (RFC 6979, deterministic);
+ * - `randomSignatures`: an EOA whose message signatures are randomised (hedged nonces, as some
+ *   MPC and hardware wallets do): the same message never gives the same signature twice;
+ * - `safe`: a session with a Safe 1.4.1 contract wallet (as WalletConnect or a Safe app gives a
+ *   site): the account is the Safe; each `eth_sendTransaction` is signed by the owner (this dev
+ *   key) as a SafeTx (EIP-712) and submitted as `execTransaction` from the owner, and the hash of
+ *   that transaction is returned. The Safe cannot sign messages (no ECDSA key of its own).
  */
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { bytesToHex, decodeFunctionResult, encodeFunctionData, hashMessage, hashTypedData, type Address, type Hex } from 'viem';
 import { mnemonicToAccount, type HDAccount } from 'viem/accounts';
+import { encodeExecTransaction, safeSessionAbi, safeTxTypedData } from './safe-tx.js';
 
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 
@@ -35,6 +47,10 @@ export interface TestWalletOptions {
   /** Chains the wallet knows (switching to another one answers 4902). Default: only `chainId`. */
   knownChains?: number[];
   name?: string;
+  /** Sign messages with random nonces (`extraEntropy`), like a hedged-signature wallet. */
+  randomSignatures?: boolean;
+  /** The Safe this dev key owns: the session's account is the Safe (see the module comment). */
+  safe?: Address;
 }
 
 export class TestWallet {
@@ -44,6 +60,8 @@ export class TestWallet {
   readonly uuid = crypto.randomUUID();
   chainId: number;
   readonly knownChains: Set<number>;
+  readonly randomSignatures: boolean;
+  readonly safe?: Address;
   /** Every method asked for, in order. */
   readonly calls: string[] = [];
   /** Chains added through wallet_addEthereumChain. */
@@ -61,11 +79,25 @@ export class TestWallet {
     this.rpcUrl = opts.rpcUrl;
     this.chainId = opts.chainId;
     this.knownChains = new Set(opts.knownChains ?? [opts.chainId]);
-    this.name = opts.name ?? `Test Wallet ${opts.index}`;
+    this.name = opts.name ?? (opts.safe ? `Test Safe (owner ${opts.index})` : `Test Wallet ${opts.index}`);
+    this.randomSignatures = opts.randomSignatures ?? false;
+    this.safe = opts.safe;
   }
 
+  /** The account the site sees: the Safe for a Safe session, the dev key's address otherwise. */
   get address(): `0x${string}` {
-    return this.account.address;
+    return this.safe ?? this.account.address;
+  }
+
+  /** A message signature: deterministic like MetaMask, or randomised (`randomSignatures`). */
+  async #signHash(hash: Hex): Promise<Hex> {
+    const key = this.account.getHdKey().privateKey!;
+    const sig = secp256k1.sign(hash.slice(2), key, { lowS: true, ...(this.randomSignatures ? { extraEntropy: true } : {}) });
+    return `${bytesToHex(sig.toCompactRawBytes())}${(27 + sig.recovery).toString(16)}` as Hex;
+  }
+
+  #refuseSafeSignature(): never {
+    throw new ProviderRpcError(4200, 'This Safe has no key of its own to sign messages with; it can only send transactions.');
   }
 
   /**
@@ -180,9 +212,16 @@ export class TestWallet {
         return null;
       }
       case 'personal_sign': {
+        if (this.safe) this.#refuseSafeSignature();
         const [data, from] = params as [`0x${string}`, string];
         if (from && from.toLowerCase() !== this.address.toLowerCase()) throw new ProviderRpcError(4100, 'Unknown account.');
-        return this.account.signMessage({ message: { raw: data } });
+        return this.#signHash(hashMessage({ raw: data }));
+      }
+      case 'eth_signTypedData_v4': {
+        if (this.safe) this.#refuseSafeSignature();
+        const [from, json] = params as [string, string];
+        if (from && from.toLowerCase() !== this.address.toLowerCase()) throw new ProviderRpcError(4100, 'Unknown account.');
+        return this.#signHash(hashTypedData(typeof json === 'string' ? JSON.parse(json) : json));
       }
       case 'eth_sendTransaction': {
         if (!this.authorized) throw new ProviderRpcError(4100, 'The site is not connected.');
@@ -192,12 +231,13 @@ export class TestWallet {
           hold.reached();
           await hold.promise;
         }
-        const tx = params[0];
+        const tx = this.safe ? await this.#viaSafe(params[0]) : params[0];
+        const owner = this.account.address;
         const [nonce, gasPrice] = await Promise.all([
-          this.#rpc('eth_getTransactionCount', [this.address, 'pending']),
+          this.#rpc('eth_getTransactionCount', [owner, 'pending']),
           tx.gasPrice ? Promise.resolve(tx.gasPrice) : this.#rpc('eth_gasPrice'),
         ]);
-        const gas = tx.gas ?? (await this.#rpc('eth_estimateGas', [{ ...tx, from: this.address }]));
+        const gas = tx.gas ?? (await this.#rpc('eth_estimateGas', [{ to: tx.to, data: tx.data, value: tx.value, from: owner }]));
         const signed = await this.account.signTransaction({
           type: 'legacy',
           chainId: this.chainId,
@@ -213,5 +253,20 @@ export class TestWallet {
       default:
         return this.#rpc(method, params);
     }
+  }
+
+  /**
+   * The owner's transaction that makes the Safe execute `tx`: the SafeTx signed for the Safe's
+   * current nonce, wrapped in `execTransaction` (gas estimated for the wrapper, +30 %).
+   */
+  async #viaSafe(tx: { to: Address; data?: Hex; value?: Hex }): Promise<{ to: Address; data: Hex; value: Hex; gas: Hex; gasPrice?: Hex }> {
+    const safe = this.safe!;
+    const call = { to: tx.to, data: tx.data ?? '0x', value: tx.value ? BigInt(tx.value) : 0n };
+    const raw = await this.#rpc('eth_call', [{ to: safe, data: encodeFunctionData({ abi: safeSessionAbi, functionName: 'nonce' }) }, 'latest']);
+    const nonce = decodeFunctionResult({ abi: safeSessionAbi, functionName: 'nonce', data: raw }) as bigint;
+    const signature = await this.account.signTypedData(safeTxTypedData(this.chainId, safe, call, nonce));
+    const data = encodeExecTransaction(call, signature);
+    const estimate = BigInt(await this.#rpc('eth_estimateGas', [{ from: this.account.address, to: safe, data }]));
+    return { to: safe, data, value: '0x0', gas: `0x${((estimate * 13n) / 10n).toString(16)}` };
   }
 }

@@ -18,6 +18,8 @@ export interface ChainInfo {
   deployBlock: string;
   /** A loopback URL where nothing listens: an RPC that is down. */
   closedRpcUrl: string;
+  /** Safe 1.4.1 wallets deployed for the tests, each with its owner's dev account index. */
+  safes: { address: `0x${string}`; owner: number }[];
 }
 
 let info: Promise<ChainInfo> | undefined;
@@ -62,25 +64,76 @@ export async function readContract(functionName: string, args: unknown[] = []): 
   return decodeFunctionResult({ abi: paidChatAbi, functionName: functionName as any, data: result });
 }
 
-export async function wallet(index: number, opts: { chainId?: number; knownChains?: number[] } = {}): Promise<TestWallet> {
+export async function wallet(
+  index: number,
+  opts: { chainId?: number; knownChains?: number[]; randomSignatures?: boolean; safe?: `0x${string}` } = {},
+): Promise<TestWallet> {
   const c = await chainInfo();
-  return new TestWallet({ index, rpcUrl: c.rpcUrl, chainId: opts.chainId ?? c.chainId, knownChains: opts.knownChains });
+  return new TestWallet({ index, rpcUrl: c.rpcUrl, chainId: opts.chainId ?? c.chainId, knownChains: opts.knownChains, randomSignatures: opts.randomSignatures, safe: opts.safe });
 }
 
-/** An SDK client on the test chain with a test wallet: a shortcut for set-up steps not under test. */
-export async function sdk(w: TestWallet): Promise<PaidChat> {
+/** A session with the `n`th test Safe (a contract wallet), through its owner's dev key. */
+export async function safeWallet(n: number): Promise<TestWallet> {
+  const { safes } = await chainInfo();
+  const s = safes[n]!;
+  return wallet(s.owner, { safe: s.address });
+}
+
+/**
+ * An SDK client on the test chain with a test wallet, scoped like the element on this page (the
+ * handle, this origin) and keeping keys in this origin's IndexedDB as the element does: a shortcut
+ * for set-up steps not under test.
+ */
+export async function sdk(w: { request(a: { method: string }): Promise<unknown> }, handle?: string): Promise<PaidChat> {
   const c = await chainInfo();
   await w.request({ method: 'eth_requestAccounts' });
-  return createPaidChat({ chain: 'local', rpcUrl: c.rpcUrl, contract: c.contract, wallet: w as any });
+  return createPaidChat({
+    chain: 'local',
+    rpcUrl: c.rpcUrl,
+    contract: c.contract,
+    wallet: w as any,
+    ...(handle ? { scope: { handle, origin: location.origin } } : {}),
+  });
 }
 
-/** Claims a handle through the SDK (set-up), unless this wallet already holds it. */
+/** Claims a handle through the SDK (set-up), unless this wallet already holds it; its sites: this origin. */
 export async function claim(w: TestWallet, handle: string, price: string, window = 7 * 86_400): Promise<PaidChat> {
-  const chat = await sdk(w);
+  const chat = await sdk(w, handle);
   const me = await chat.getProfileByAddress(w.address);
   if (!me.handle) await chat.claimHandle({ handle, price, window });
   return chat;
 }
+
+/** What a new browser profile has: no key at all (every account) in this origin's key store. */
+export async function clearAllKeys(): Promise<void> {
+  // Opening a database that does not exist would create it without its stores: check first.
+  if (!(await indexedDB.databases()).some((d) => d.name === 'harmony-paid-chat-keys')) return;
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const r = indexedDB.open('harmony-paid-chat-keys');
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+  try {
+    const names = [...db.objectStoreNames];
+    if (names.length === 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction(names, 'readwrite');
+      for (const n of names) tx.objectStore(n).clear();
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** Wallet requests that a real wallet turns into a prompt (signatures, transactions). */
+export function prompts(calls: string[]): string[] {
+  return calls.filter((m) => /^(personal_sign|eth_sign|eth_signTypedData.*|eth_sendTransaction)$/.test(m));
+}
+
+/** Types a passphrase into the claim form (both fields). */
+export const PASSPHRASE = 'correct horse battery staple';
 
 export interface MountOptions {
   handle: string;

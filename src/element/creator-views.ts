@@ -1,0 +1,196 @@
+/**
+ * The creator's view: on a page that is not one of their sites, only the plain notice that the
+ * inbox opens elsewhere; on their own site, a notice when the current inbox key is not in this
+ * browser (why, and what to do), the inbox (totals, each message opened or labelled, reply forms,
+ * the conversation with follow-ups), and the settings (price, window, follow-up price, sites,
+ * email notifications).
+ */
+import { html, nothing, type TemplateResult } from 'lit';
+import type { Card } from '../sdk/card.js';
+import type { ChatMessage } from '../sdk/types.js';
+import type { ChatController, ChatHost } from './chat-controller.js';
+import { copy } from './copy-connected.js';
+import { ones } from './format.js';
+import { overBy } from './messaging.js';
+import { counter, errorText, overText, sender, statusLine, textOrLabel, who, type Maybe } from './view-parts.js';
+import { renderFollowUp, renderFollowUpForm } from './visitor-views.js';
+
+function renderKeyNotice(c: ChatController): Maybe {
+  const inbox = c.keys.status?.inbox;
+  if (!inbox) return nothing;
+  let text: string | undefined;
+  if (inbox.currentKeyId === 0) text = copy.inboxKey.noKey;
+  else if (!inbox.holdsCurrent) text = inbox.heldKeyIds.length ? copy.inboxKey.notHeldOther(inbox.currentKeyId, inbox.heldKeyIds) : copy.inboxKey.notHeldNone(inbox.currentKeyId);
+  if (!text) {
+    if (c.keys.status!.backup.notBackedUp > 0 && !c.keys.panelOpen && !c.keys.backup) {
+      return html`<p part="notice backup-hint" class="notice hint small">${copy.keys.creatorHint}
+        <button class="link-button" type="button" @click=${() => c.keys.openPanel(c.keys.status?.backup.passphraseSet ? '[part~="backup-button"]' : '#pass-new')}>${copy.keys.hintButton}</button></p>`;
+    }
+    return nothing;
+  }
+  return html`<div part="key-notice" class="notice warning" tabindex="-1" role="note">
+    <p>${text}</p>
+    ${inbox.pending.length ? html`<p class="small muted">${copy.inboxKey.pending}</p>` : nothing}
+    ${c.keys.panelOpen ? nothing : html`<button type="button" class="secondary" @click=${() => c.keys.openPanel('#restore-file')}>${copy.keys.toggle}</button>`}
+  </div>`;
+}
+
+function renderThread(c: ChatController, m: ChatMessage): Maybe {
+  const v = c.reads.threads.get(m.sender.toLowerCase());
+  if (!v) return nothing;
+  if (!v.loaded) return html`<p class="muted small">${copy.progress.loading}</p>`;
+  const followUps = v.entries.flatMap((e) => (e.type === 'follow-up' ? [e.followUp] : []));
+  return html`<div part="thread" class="thread">
+    <ul class="messages">${followUps.map((f) => renderFollowUp(f, true, who(m)))}</ul>
+    ${v.thread?.open ? renderFollowUpForm(c, m.sender, m.sender.toLowerCase(), 0n) : html`<p class="muted small">${copy.conversation.closed}</p>`}
+    ${errorText(c, 'load', m.sender.toLowerCase())}
+  </div>`;
+}
+
+function renderReplyBox(c: ChatController, m: ChatMessage): TemplateResult {
+  const draft = c.messaging.replyDraft(m.id);
+  const over = overBy(draft);
+  const busy = c.activity.is('reply', String(m.id));
+  const id = `reply-${m.id}`;
+  return html`<form part="reply-box" class="reply-box" novalidate @submit=${(e: Event) => {
+    e.preventDefault();
+    if (!c.activity.busy) void c.messaging.reply(m);
+  }}>
+    <label for=${id}>${copy.inbox.replyTo(who(m))}</label>
+    <textarea id=${id} part="reply-input" rows="2" .value=${draft} ?readonly=${busy} aria-invalid=${over ? 'true' : 'false'}
+      aria-describedby=${[`${id}-counter`, over ? `${id}-over` : ''].filter(Boolean).join(' ')}
+      @input=${(e: Event) => c.messaging.setReplyDraft(m.id, (e.target as HTMLTextAreaElement).value)}></textarea>
+    <div class="row spread">
+      ${counter(draft, `${id}-counter`)}
+      <button part="reply-button" type="submit" ?disabled=${!draft.trim() || over > 0 || (!!c.activity.busy && !busy)}>
+        ${busy ? (c.activity.busy!.step === 'sending' ? copy.inbox.replying : copy.wallet.confirmInWallet) : copy.inbox.replyButton(m.payout ?? c.reads.payoutOf(m.amount))}
+      </button>
+    </div>
+    ${overText(draft, `${id}-over`)} ${errorText(c, 'reply', String(m.id))}
+  </form>`;
+}
+
+function renderInboxMessage(c: ChatController, m: ChatMessage): TemplateResult {
+  const urgent = c.reads.isUrgent(m);
+  const open = c.reads.threads.has(m.sender.toLowerCase());
+  return html`<li part="message" class=${`message ${m.status}${urgent ? ' urgent' : ''}`} id=${`message-${m.id}`} tabindex="-1">
+    <p class="from">
+      ${sender(m)}
+      ${m.verified
+        ? html`<span part="verified" class="verified" title=${copy.inbox.verifiedTitle}><span aria-hidden="true">✓</span> ${copy.inbox.verified}</span>`
+        : nothing}
+    </p>
+    ${textOrLabel(m.text, m.readState, m.error, true)}
+    <p part="message-meta" class="meta">${ones(m.amount)} · ${statusLine(c, m, false)}</p>
+    ${m.status === 'replied' && m.replyBlock
+      ? html`<div part="reply" class="reply"><span class="muted small">${copy.conversation.youReplied}</span>
+          ${textOrLabel(m.reply, m.replyReadState, m.replyError, true, 'reply-text')}</div>`
+      : nothing}
+    ${m.status === 'waiting' ? renderReplyBox(c, m) : nothing}
+    ${m.status === 'replied'
+      ? html`<button part="thread-button" class="link-button" type="button" aria-expanded=${open ? 'true' : 'false'} @click=${() => c.reads.toggleThread(m.sender)}>
+          ${open ? copy.conversation.hide : copy.conversation.open(0)}
+        </button>`
+      : nothing}
+    ${renderThread(c, m)}
+  </li>`;
+}
+
+function renderInbox(c: ChatController, card: Card): TemplateResult {
+  const { earned, held, waiting } = c.reads.totals;
+  return html`<section part="inbox" class="inbox" aria-labelledby="inbox-title">
+    <h3 id="inbox-title" class="title" tabindex="-1">${copy.inbox.title(card.handle)}</h3>
+    <p part="totals" class="totals">
+      <span>${copy.inbox.earned}<strong>${ones(earned)}</strong></span>
+      <span>${copy.inbox.held}<strong>${ones(held)}</strong>${copy.inbox.inWaiting(waiting)}</span>
+    </p>
+    ${errorText(c, 'load')}
+    ${c.reads.inboxLoaded && c.reads.inbox.length === 0 ? html`<p class="muted">${copy.inbox.empty}</p>` : nothing}
+    <ul part="message-list" class="messages">${c.reads.inbox.map((m) => renderInboxMessage(c, m))}</ul>
+    ${c.reads.inboxCursor !== undefined
+      ? html`<button part="more-button" class="secondary" type="button" @click=${() => c.reads.loadInbox(true)}>${copy.inbox.more}</button>`
+      : nothing}
+  </section>`;
+}
+
+function field(id: string, partName: string, label: string, value: string, onInput: (v: string) => void, attrs: { type?: string } = {}): TemplateResult {
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    <input id=${id} part=${partName} type=${attrs.type ?? 'text'} inputmode="decimal" autocomplete="off" .value=${value}
+      @input=${(e: Event) => onInput((e.target as HTMLInputElement).value)} />
+  </div>`;
+}
+
+function renderSettings(host: ChatHost, c: ChatController): TemplateResult {
+  const p = c.profile;
+  const s = p.settings;
+  const busy = c.activity.is('settings');
+  return html`<details part="settings" class="settings" @toggle=${(e: Event) => (e.target as HTMLDetailsElement).open && p.openSettings()}>
+    <summary>${copy.settings.summary}</summary>
+    <form class="settings-form" novalidate @submit=${(e: Event) => {
+      e.preventDefault();
+      if (!c.activity.busy) void p.saveSettings();
+    }}>
+      ${field('settings-price', 'price-input', copy.settings.price, s.price, (v) => p.setSetting('price', v))}
+      <div class="field">
+        <label for="settings-window">${copy.settings.window}</label>
+        <div class="row">
+          <input id="settings-window" part="window-input" type="number" min="1" step="1" .value=${s.windowValue}
+            @input=${(e: Event) => p.setSetting('windowValue', (e.target as HTMLInputElement).value)} />
+          <select aria-label=${copy.claim.windowUnit} .value=${String(s.windowUnit)}
+            @change=${(e: Event) => p.setSetting('windowUnit', Number((e.target as HTMLSelectElement).value))}>
+            <option value="86400" ?selected=${s.windowUnit === 86_400}>${copy.claim.days}</option>
+            <option value="3600" ?selected=${s.windowUnit === 3_600}>${copy.claim.hours}</option>
+          </select>
+        </div>
+      </div>
+      <p class="muted small">${copy.settings.windowHint}</p>
+      ${field('settings-follow-up', 'follow-up-price-input', copy.settings.followUpPrice, s.followUpPrice, (v) => p.setSetting('followUpPrice', v))}
+      <p class="muted small">${copy.settings.followUpHint}</p>
+      <button part="save-button" type="submit" aria-disabled=${c.activity.busy ? 'true' : 'false'}>${busy ? copy.settings.saving : copy.settings.save}</button>
+      ${errorText(c, 'settings')}
+    </form>
+    <form class="settings-form" part="sites-form" novalidate @submit=${(e: Event) => {
+      e.preventDefault();
+      if (!c.activity.busy) void p.saveSites();
+    }}>
+      <div class="field">
+        <label for="settings-sites">${copy.settings.sites}</label>
+        <textarea id="settings-sites" part="sites-input" rows="2" aria-describedby="settings-sites-hint" .value=${p.sitesText}
+          @input=${(e: Event) => p.setSitesText((e.target as HTMLTextAreaElement).value)}></textarea>
+      </div>
+      <p id="settings-sites-hint" class="muted small">${copy.settings.sitesHint}</p>
+      <button part="save-sites-button" class="secondary" type="submit" aria-disabled=${c.activity.busy ? 'true' : 'false'}>${copy.settings.saveSites}</button>
+      ${errorText(c, 'sites')}
+    </form>
+    ${host.notifierUrl ? renderEmailForm(c) : nothing}
+  </details>`;
+}
+
+function renderEmailForm(c: ChatController): TemplateResult {
+  const e = c.email;
+  return html`<form class="settings-form" part="email-form" novalidate @submit=${(ev: Event) => {
+    ev.preventDefault();
+    if (!c.activity.busy) void e.subscribe();
+  }}>
+    <div class="field">
+      <label for="settings-email">${copy.email.label}</label>
+      <input id="settings-email" part="email-input" type="email" autocomplete="email" .value=${e.email}
+        @input=${(ev: Event) => e.setEmail((ev.target as HTMLInputElement).value)} />
+    </div>
+    <p class="muted small">${copy.email.hint}</p>
+    <button part="email-button" type="submit" aria-disabled=${c.activity.busy ? 'true' : 'false'}>${c.activity.is('email') ? copy.email.busy : copy.email.button}</button>
+    ${e.subscribed ? html`<p class="success small">${copy.email.sent(e.subscribed)}</p>` : nothing}
+    ${errorText(c, 'email')}
+  </form>`;
+}
+
+export function renderCreator(host: ChatHost, c: ChatController, card: Card): TemplateResult {
+  const inbox = c.keys.status?.inbox;
+  if (!inbox) return html`${errorText(c, 'load')}<p class="muted small" aria-busy="true">${copy.progress.loading}</p>`;
+  if (!inbox.siteAllowed) {
+    return html`<p part="site-notice" class="notice" tabindex="-1">${copy.site.notAllowed(inbox.sites, globalThis.location?.origin ?? '')}</p>`;
+  }
+  return html`${renderKeyNotice(c)}${renderInbox(c, card)}${renderSettings(host, c)}`;
+}
+

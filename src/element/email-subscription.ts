@@ -1,0 +1,57 @@
+/**
+ * "Email me about new messages" (with `notifier-url`): the creator's wallet signs the text the
+ * notifier's protocol defines, then the subscription is POSTed to `/v1/subscriptions`. The one
+ * signature the element ever asks for, and it yields no key.
+ *
+ * Kept in this one small module on purpose: the browser half of the notifier is moving into the SDK
+ * (`src/sdk/notifier-client.ts`); only the import below and the error mapping change then.
+ */
+import { PaidChatError } from '../sdk/errors.js';
+import type { ChatController } from './chat-controller.js';
+import { copy } from './copy-connected.js';
+
+export class EmailSubscription {
+  email = '';
+  /** The address a confirmation was sent to. */
+  subscribed?: string;
+  readonly #c: ChatController;
+
+  constructor(c: ChatController) {
+    this.#c = c;
+  }
+
+  setEmail(value: string): void {
+    this.email = value;
+    this.#c.host.requestUpdate();
+  }
+
+  async subscribe(): Promise<void> {
+    const c = this.#c;
+    const notifierUrl = c.host.notifierUrl;
+    const email = this.email.trim();
+    const address = c.session.account;
+    if (!notifierUrl || !email || !address) return;
+    const ok = await c.activity.run('email', undefined, async () => {
+      const protocol = await import('../notifier/protocol.js');
+      const problem = protocol.emailProblem(email);
+      if (problem) throw new PaidChatError('NOTIFIER_REFUSED', copy.email.invalid(problem), { email, reason: 'invalid-email' });
+      try {
+        await protocol.requestSubscription({ notifierUrl, address, email, signText: (message) => c.chat.signText(message) });
+      } catch (e) {
+        if (e instanceof protocol.NotifierRequestError) {
+          throw e.code === 'network'
+            ? new PaidChatError('NOTIFIER_UNAVAILABLE', copy.email.unreachable, { status: e.status }, { cause: e })
+            : new PaidChatError('NOTIFIER_REFUSED', copy.email.refused(e.message), { notifierCode: e.code, status: e.status }, { cause: e });
+        }
+        throw e;
+      }
+      return true;
+    });
+    if (!ok) {
+      await c.host.focusSelector('#settings-email', true);
+      return;
+    }
+    this.subscribed = email;
+    c.host.announce(copy.email.checkInbox(email), 'success');
+  }
+}
