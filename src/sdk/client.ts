@@ -29,9 +29,9 @@ import { createReadClient, withRetry, type RetryPolicy } from './rpc.js';
 import { formatSites, parseSites, siteAllowed } from './sites.js';
 import { encodeMessageText } from './text.js';
 import { sendContractTx } from './transact.js';
-import type { ChatMessage, ConversationPage, KeyStatus, Page, Profile, SendResult, ThreadInfo, TxResult } from './types.js';
+import type { ChatMessage, ConversationPage, FollowUpResult, KeyStatus, Page, Profile, ReplyResult, SendResult, ThreadInfo, TxResult } from './types.js';
 import { checkWindow, formatOne, parseOne } from './units.js';
-import { readEvents, watchEvents, type WatchOptions } from './watch.js';
+import { readEvents, watchEvents, type WatchHandle, type WatchOptions } from './watch.js';
 
 export type WalletInput = EIP1193Provider | Client;
 
@@ -620,7 +620,19 @@ export class PaidChat {
     }
     const [sent] = parseEventLogs({ abi: paidChatAbi, eventName: 'MessageSent', logs: res.logs });
     if (!sent) throw new PaidChatError('TRANSACTION_FAILED', `No MessageSent event in ${res.txHash}.`);
-    return { id: sent.args.id, thread: Number(sent.args.thread), txHash: res.txHash, blockNumber: res.blockNumber, explorerUrl: res.explorerUrl };
+    // The fee is fixed in the block of the send; the creator gets the rest on reply.
+    const bps = await this.#read<bigint>('feeAt', [res.blockNumber]);
+    const fee = (sent.args.amount * bps) / 10_000n;
+    return {
+      id: sent.args.id,
+      thread: Number(sent.args.thread),
+      amount: sent.args.amount,
+      fee,
+      payout: sent.args.amount - fee,
+      txHash: res.txHash,
+      blockNumber: res.blockNumber,
+      explorerUrl: res.explorerUrl,
+    };
   }
 
   /** The inbox key to write with: the current one if held here, else the newest held. */
@@ -646,7 +658,7 @@ export class PaidChat {
   }
 
   /** Replies to a message (only its recipient, only before its deadline, once); releases the coins. */
-  async reply(opts: { id: bigint; text: string }): Promise<TxResult> {
+  async reply(opts: { id: bigint; text: string }): Promise<ReplyResult> {
     encodeMessageText(opts.text);
     const m = await this.#rawMessage(opts.id);
     const account = await this.#requireAccount();
@@ -665,8 +677,9 @@ export class PaidChat {
       keyId,
       context: { chainId: this.chain.id, contract: this.contract, author: account, reader: m.sender, ref: opts.id },
     });
-    const { logs: _, ...res } = await this.#send('reply', [opts.id, bytesToHex(envelope)]);
-    return res;
+    const { logs, ...res } = await this.#send('reply', [opts.id, bytesToHex(envelope)]);
+    const [replied] = parseEventLogs({ abi: paidChatAbi, eventName: 'MessageReplied', logs });
+    return { ...res, thread: Number(m.thread), payout: replied?.args.payout ?? 0n, fee: replied?.args.fee ?? 0n };
   }
 
   /** Refunds one message, or every refundable one of several in a single transaction. Anyone may. */
@@ -756,7 +769,7 @@ export class PaidChat {
    * Writes a follow-up in an answered conversation. The visitor pays at least the creator's
    * follow-up price (`amount`, default that price); the creator writes for gas only.
    */
-  async postFollowUp(opts: { with: string; text: string; amount?: bigint | string | number }): Promise<TxResult & { thread: number; index: number }> {
+  async postFollowUp(opts: { with: string; text: string; amount?: bigint | string | number }): Promise<FollowUpResult> {
     encodeMessageText(opts.text);
     const { visitor, creator, account } = await this.#parties(opts.with);
     const info = await this.thread({ with: opts.with });
@@ -802,7 +815,7 @@ export class PaidChat {
     const res = await this.#send('postFollowUp', [info.ticket, bytesToHex(envelope)], value);
     const [posted] = parseEventLogs({ abi: paidChatAbi, eventName: 'FollowUpPosted', logs: res.logs });
     const { logs: _, ...rest } = res;
-    return { ...rest, thread: info.thread, index: Number(posted?.args.index ?? 0) };
+    return { ...rest, thread: info.thread, index: Number(posted?.args.index ?? 0), amount: value, payout: posted?.args.payout ?? 0n, fee: posted?.args.fee ?? 0n };
   }
 
   /** The visitor's newest conversation key in their conversation with the creator (from their newest entry). */
@@ -832,6 +845,17 @@ export class PaidChat {
     if (!info) throw new PaidChatError('MESSAGE_NOT_FOUND', 'There is no conversation with them yet.');
     const { logs: _, ...res } = await this.#send('closeThread', [info.thread]);
     return res;
+  }
+
+  /**
+   * Whether `recipient` refuses paid messages and follow-ups from `sender` (either defaults to the
+   * connected account). Several calls at once share one JSON-RPC batch.
+   */
+  async isBlocked(opts: { sender?: Address | string; recipient?: Address | string }): Promise<boolean> {
+    const sender = opts.sender ? parseAddress(opts.sender) : await this.#requireAccount();
+    const recipient = opts.recipient ? parseAddress(opts.recipient) : await this.#requireAccount();
+    const [, blocked] = await this.#read<[number, boolean]>('threadOf', [sender, recipient]);
+    return blocked;
   }
 
   /** Refuses (or accepts again) paid messages and follow-ups from `sender` to the connected account. */
@@ -874,10 +898,11 @@ export class PaidChat {
 
   /**
    * Calls `onEvent` for each new event involving `account`, polling new blocks (with backoff while
-   * the RPC fails). Returns a function that stops it.
+   * the RPC fails). Returns a function that stops it, which also has `stop()` and `pollNow()`.
    */
-  watch(opts: Omit<WatchOptions, 'account'> & { account: Address | string }): () => void {
-    return watchEvents(this.#ctx, { ...opts, account: parseAddress(opts.account) }).stop;
+  watch(opts: Omit<WatchOptions, 'account'> & { account: Address | string }): (() => void) & WatchHandle {
+    const handle = watchEvents(this.#ctx, { ...opts, account: parseAddress(opts.account) });
+    return Object.assign(() => handle.stop(), handle);
   }
 }
 
@@ -888,5 +913,6 @@ export function createPaidChat(options: PaidChatOptions = {}): PaidChat {
 
 export { toPaidChatError, formatOne, parseOne };
 export { MIN_GAS_PRICE, GAS_MARGIN_PERCENT } from './transact.js';
-export type { ChatMessage, ConversationPage, KeyStatus, Page, Profile, SendResult, ThreadInfo, TxResult } from './types.js';
+export type { ChatMessage, ConversationPage, FollowUpResult, KeyStatus, Page, Profile, ReplyResult, SendResult, ThreadInfo, TxResult } from './types.js';
+export type { WatchHandle, WatchOptions } from './watch.js';
 export type { ChatEvent, MessageStatus, FollowUp, ConversationEntry, ReadState } from './types.js';

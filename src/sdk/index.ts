@@ -11,11 +11,13 @@ export type {
   ConversationEntry,
   ConversationPage,
   FollowUp,
+  FollowUpResult,
   KeyStatus,
   MessageStatus,
   Page,
   Profile,
   ReadState,
+  ReplyResult,
   SendResult,
   ThreadInfo,
   TxResult,
@@ -26,6 +28,7 @@ export { MIN_GAS_PRICE, GAS_MARGIN_PERCENT } from './transact.js';
 export { PaidChatError, isPaidChatError, type PaidChatErrorCode } from './errors.js';
 export { CHAINS, DEFAULT_CONTRACTS, harmony, harmonyTestnet, local, resolveChain, explorerTxUrl, type ChainName } from './chains.js';
 export { MAX_LOG_RANGE, logWindows, type RetryInfo, type RetryPolicy } from './rpc.js';
+export type { WatchHandle, WatchOptions } from './watch.js';
 export { normalizeHandle, isValidHandle, formatHandle, handleToBytes32, bytes32ToHandle } from './handles.js';
 export { parseAddress, toOneAddress, fromOneAddress, shortAddress } from './address.js';
 export { MAX_MESSAGE_BYTES, utf8Length, encodeMessageText } from './text.js';

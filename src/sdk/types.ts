@@ -125,6 +125,29 @@ export interface TxResult {
 export interface SendResult extends TxResult {
   id: bigint;
   thread: number;
+  /** Wei sent with the message (held until a reply or a refund). */
+  amount: bigint;
+  /** The fee fixed at send, taken on reply (wei). */
+  fee: bigint;
+  /** What the creator receives on reply: `amount - fee` (wei). */
+  payout: bigint;
+}
+
+export interface ReplyResult extends TxResult {
+  thread: number;
+  /** What the creator received (wei), after the fee fixed when the message was sent. */
+  payout: bigint;
+  fee: bigint;
+}
+
+export interface FollowUpResult extends TxResult {
+  thread: number;
+  index: number;
+  /** Wei sent with the follow-up (a visitor's follow-up price; 0 from a creator). */
+  amount: bigint;
+  /** What the creator received at once (wei), after the fee. */
+  payout: bigint;
+  fee: bigint;
 }
 
 export type ChatEvent =
@@ -133,7 +156,9 @@ export type ChatEvent =
   | { type: 'refund'; id: bigint; sender: Address; recipient: Address; amount: bigint; blockNumber: bigint; txHash: Hex }
   | { type: 'follow-up'; thread: number; index: number; author: Address; reader: Address; payout: bigint; fee: bigint; blockNumber: bigint; txHash: Hex }
   | { type: 'thread-closed'; thread: number; by: Address; blockNumber: bigint; txHash: Hex }
-  | { type: 'inbox-key'; account: Address; keyId: number; blockNumber: bigint; txHash: Hex };
+  | { type: 'inbox-key'; account: Address; keyId: number; blockNumber: bigint; txHash: Hex }
+  | { type: 'block-changed'; account: Address; sender: Address; blocked: boolean; blockNumber: bigint; txHash: Hex }
+  | { type: 'hidden-changed'; account: Address; ids: bigint[]; hidden: boolean; blockNumber: bigint; txHash: Hex };
 
 /** What the connected account holds on this device, and what it may do here. */
 export interface KeyStatus {

@@ -12,7 +12,7 @@ import type { ChatEvent } from './types.js';
 import { toPaidChatError } from './revert.js';
 import type { PaidChatError } from './errors.js';
 
-const EVENTS = ['MessageSent', 'MessageReplied', 'MessageRefunded', 'FollowUpPosted', 'ThreadClosed', 'InboxKeyAdded'] as const;
+const EVENTS = ['MessageSent', 'MessageReplied', 'MessageRefunded', 'FollowUpPosted', 'ThreadClosed', 'InboxKeyAdded', 'BlockChanged', 'HiddenChanged'] as const;
 
 function toEvent(l: any): ChatEvent | undefined {
   const base = { blockNumber: l.blockNumber as bigint, txHash: l.transactionHash };
@@ -30,6 +30,10 @@ function toEvent(l: any): ChatEvent | undefined {
       return { type: 'thread-closed', thread: Number(a.thread), by: a.by, ...base };
     case 'InboxKeyAdded':
       return { type: 'inbox-key', account: a.account, keyId: Number(a.keyId), ...base };
+    case 'BlockChanged':
+      return { type: 'block-changed', account: a.account, sender: a.sender, blocked: a.blocked, ...base };
+    case 'HiddenChanged':
+      return { type: 'hidden-changed', account: a.account, ids: [...a.ids], hidden: a.hidden, ...base };
     default:
       return undefined;
   }
@@ -37,7 +41,8 @@ function toEvent(l: any): ChatEvent | undefined {
 
 /**
  * Events in [fromBlock, toBlock], oldest first. With `account`: those where it sends, receives,
- * writes or reads, its own key changes, and the closing of its threads (`threads`).
+ * writes or reads, its own key changes, blocks it makes or meets, its hidden messages, and the
+ * closing of its threads (`threads`).
  */
 export async function readEvents(
   ctx: ReadContext,
@@ -60,6 +65,9 @@ export async function readEvents(
           q(byName('FollowUpPosted'), { author: a }),
           q(byName('FollowUpPosted'), { reader: a }),
           q(byName('InboxKeyAdded'), { account: a }),
+          q(byName('BlockChanged'), { account: a }),
+          q(byName('BlockChanged'), { sender: a }),
+          q(byName('HiddenChanged'), { account: a }),
           ...(opts.threads?.length ? [q(byName('ThreadClosed'), { thread: opts.threads })] : []),
         ]
       : [withRetry(() => getLogs(ctx.reader, { address: ctx.contract, events: EVENTS.map(byName), fromBlock, toBlock } as any), ctx.retry)];
@@ -89,14 +97,28 @@ export interface WatchOptions {
   pollingIntervalMs?: number;
   /** Longest wait between polls while the RPC fails (default 30 s); the wait doubles from the interval. */
   maxBackoffMs?: number;
+  /**
+   * When more blocks than this are behind (a tab that slept, say), skip them and call `onGap`
+   * instead of reading their events in ≤ 1024-block windows (default: read everything).
+   */
+  maxCatchUpBlocks?: bigint;
   onEvent: (e: ChatEvent) => void;
-  onError?: (e: PaidChatError) => void;
+  /** A poll failed; the next one is in `retryInMs` (doubling from the interval up to `maxBackoffMs`). */
+  onError?: (e: PaidChatError, info: { failures: number; retryInMs: number }) => void;
   /** Called after each successful poll (e.g. to clear a "connection lost" notice). */
   onPoll?: (head: bigint) => void;
+  /** Blocks `from`..`to` were skipped (see `maxCatchUpBlocks`): whatever shows them should be read again. */
+  onGap?: (from: bigint, to: bigint) => void;
 }
 
-/** Polls for new blocks and reports new events; returns a function that stops it. */
-export function watchEvents(ctx: ReadContext, opts: WatchOptions): { stop: () => void; pollNow: () => void } {
+export interface WatchHandle {
+  stop: () => void;
+  /** Polls at once (and again at the usual interval after that), e.g. when a hidden tab shows again. */
+  pollNow: () => void;
+}
+
+/** Polls for new blocks and reports new events; returns a handle that stops it or polls now. */
+export function watchEvents(ctx: ReadContext, opts: WatchOptions): WatchHandle {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let next = opts.fromBlock;
@@ -104,17 +126,27 @@ export function watchEvents(ctx: ReadContext, opts: WatchOptions): { stop: () =>
   const interval = opts.pollingIntervalMs ?? ctx.reader.pollingInterval;
   const maxBackoff = opts.maxBackoffMs ?? 30_000;
   let running = false;
+  let again = false;
   const schedule = (ms: number) => {
     if (stopped) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(tick, ms);
   };
   const tick = async () => {
-    if (running || stopped) return;
+    if (stopped) return;
+    if (running) {
+      again = true; // asked to poll while a poll runs: poll once more right after it
+      return;
+    }
     running = true;
     try {
       const head = await getBlockNumber(ctx.reader, { cacheTime: 0 });
       if (next === undefined) next = head + 1n;
+      if (opts.maxCatchUpBlocks !== undefined && head >= next && head - next + 1n > opts.maxCatchUpBlocks) {
+        const from = next;
+        next = head + 1n;
+        opts.onGap?.(from, head);
+      }
       if (head >= next) {
         for (const e of await readEvents(ctx, { account: opts.account, threads: opts.threads?.(), fromBlock: next, toBlock: head })) {
           if (stopped) return;
@@ -123,13 +155,19 @@ export function watchEvents(ctx: ReadContext, opts: WatchOptions): { stop: () =>
         next = head + 1n;
       }
       failures = 0;
-      opts.onPoll?.(head);
+      if (!stopped) opts.onPoll?.(head);
     } catch (e) {
       failures++;
-      opts.onError?.(toPaidChatError(e));
+      if (!stopped) opts.onError?.(toPaidChatError(e), { failures, retryInMs: Math.min(maxBackoff, interval * 2 ** failures) });
     } finally {
       running = false;
     }
+    if (again && failures === 0) {
+      again = false;
+      schedule(0);
+      return;
+    }
+    again = false;
     schedule(failures === 0 ? interval : Math.min(maxBackoff, interval * 2 ** failures));
   };
   schedule(0);

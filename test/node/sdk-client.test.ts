@@ -5,7 +5,7 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { custom, http, parseEther, toHex, type Hex } from 'viem';
+import { custom, http, parseEther, toHex, type Hex, type Transport } from 'viem';
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 import {
   createPaidChat,
@@ -446,6 +446,128 @@ describe('reading is cheap', () => {
       assert.deepEqual(seen.slice(0, 3), ['message', 'reply', 'follow-up']);
     } finally {
       stop();
+    }
+  });
+});
+
+describe('what the element needs (live view, spam controls, truthful amounts)', () => {
+  test('send, reply and follow-up results carry the amount, the fee and what the creator nets; isBlocked reads a block before any thread exists', async () => {
+    const { chat: satoshi } = clientFor(1, { scope: { handle: '@satoshi', origin: SITE } });
+    const { chat: fan } = clientFor(5, { scope: { handle: '@satoshi' } });
+    const fanAddress = tc.accounts[5].address;
+    assert.equal(await fan.isBlocked({ recipient: tc.accounts[1].address }), false);
+    await satoshi.setBlocked(fanAddress, true);
+    assert.equal(await fan.isBlocked({ recipient: tc.accounts[1].address }), true);
+    assert.equal(await satoshi.isBlocked({ sender: fanAddress }), true);
+    await rejects(fan.send({ to: '@satoshi', text: 'blocked' }), 'SENDER_BLOCKED');
+    await satoshi.setBlocked(fanAddress, false);
+    assert.equal(await satoshi.isBlocked({ sender: toOneAddress(fanAddress) }), false);
+
+    const sent = await fan.send({ to: '@satoshi', text: 'net?', amount: '20' });
+    assert.deepEqual([sent.amount, sent.fee, sent.payout], [ONE('20'), ONE('0.2'), ONE('19.8')]);
+    const replied = await satoshi.reply({ id: sent.id, text: 'yes' });
+    assert.deepEqual([replied.thread, replied.payout, replied.fee], [sent.thread, ONE('19.8'), ONE('0.2')]);
+    await satoshi.updateProfile({ followUpPrice: '3' });
+    try {
+      const f = await fan.postFollowUp({ with: '@satoshi', text: 'paid follow-up' });
+      assert.deepEqual([f.thread, f.amount, f.payout, f.fee], [sent.thread, ONE('3'), ONE('2.97'), ONE('0.03')]);
+      const c = await satoshi.postFollowUp({ with: fanAddress, text: 'free for me' });
+      assert.deepEqual([c.thread, c.amount, c.payout, c.fee], [sent.thread, 0n, 0n, 0n]);
+    } finally {
+      await satoshi.updateProfile({ followUpPrice: '0' });
+    }
+  });
+
+  test('watch: blocks and hides are reported; pollNow polls at once; a long gap is skipped and reported', async () => {
+    const { chat: satoshi } = clientFor(1, { scope: { handle: '@satoshi', origin: SITE } });
+    const { chat: fan } = clientFor(6, { scope: { handle: '@satoshi' } });
+    const seen: string[] = [];
+    const gaps: [bigint, bigint][] = [];
+    const start = await tc.publicClient.getBlockNumber();
+    const w = fan.watch({ account: tc.accounts[6].address, fromBlock: start + 1n, pollingIntervalMs: 60_000, onEvent: (e) => seen.push(e.type) });
+    try {
+      const m = await fan.send({ to: '@satoshi', text: 'hide me' });
+      await satoshi.setBlocked(tc.accounts[6].address, true);
+      await satoshi.setBlocked(tc.accounts[6].address, false);
+      w.pollNow();
+      const deadline = Date.now() + 5_000;
+      while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(seen, ['message', 'block-changed', 'block-changed']);
+      const mine: string[] = [];
+      const cw = satoshi.watch({ account: tc.accounts[1].address, pollingIntervalMs: 60_000, onEvent: (e) => mine.push(e.type === 'hidden-changed' ? `hidden:${e.ids.join()}:${e.hidden}` : e.type) });
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        await satoshi.setHidden([m.id], true);
+        cw.pollNow();
+        const d2 = Date.now() + 5_000;
+        while (mine.length < 1 && Date.now() < d2) await new Promise((r) => setTimeout(r, 25));
+        assert.deepEqual(mine, [`hidden:${m.id}:true`]);
+      } finally {
+        cw();
+      }
+    } finally {
+      w.stop();
+    }
+    const head = await tc.publicClient.getBlockNumber();
+    const skipped: string[] = [];
+    const g = fan.watch({
+      account: tc.accounts[6].address,
+      fromBlock: head - 50n,
+      maxCatchUpBlocks: 10n,
+      pollingIntervalMs: 60_000,
+      onEvent: (e) => skipped.push(e.type),
+      onGap: (from, to) => gaps.push([from, to]),
+    });
+    try {
+      const deadline = Date.now() + 5_000;
+      while (gaps.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(gaps, [[head - 50n, head]]);
+      assert.deepEqual(skipped, []);
+    } finally {
+      g.stop();
+    }
+  });
+
+  test('watch: a dropped RPC is reported with a growing wait, and the events of the outage arrive once it is back', async () => {
+    let down = false;
+    const transport: Transport = (params) => {
+      const t = http(tc.rpcUrl)(params);
+      return { ...t, request: (async (args: any) => {
+        if (down) throw new TypeError('fetch failed');
+        return t.request(args);
+      }) as typeof t.request };
+    };
+    const wallet = new TestWallet({ index: 6, rpcUrl: tc.rpcUrl, chainId: tc.chain.id });
+    const reader = createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: wallet as any, transport, keyStore: device('account-6'), retry: { attempts: 1 } });
+    const { chat: satoshi } = clientFor(1, { scope: { handle: '@satoshi', origin: SITE } });
+    const errors: { code: string; retryInMs: number }[] = [];
+    const polls: bigint[] = [];
+    const seen: string[] = [];
+    const w = reader.watch({
+      account: tc.accounts[6].address,
+      pollingIntervalMs: 40,
+      maxBackoffMs: 200,
+      onEvent: (e) => seen.push(e.type),
+      onPoll: (h) => polls.push(h),
+      onError: (e, info) => errors.push({ code: e.code, retryInMs: info.retryInMs }),
+    });
+    try {
+      const wait = async (ok: () => boolean) => {
+        const deadline = Date.now() + 5_000;
+        while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        assert.ok(ok());
+      };
+      await wait(() => polls.length > 0);
+      down = true;
+      await wait(() => errors.length >= 4);
+      assert.deepEqual(errors.slice(0, 4).map((e) => e.retryInMs), [80, 160, 200, 200]);
+      await satoshi.setBlocked(tc.accounts[6].address, true); // happens while the reader cannot see the chain
+      const before = polls.length;
+      down = false;
+      await wait(() => seen.includes('block-changed') && polls.length > before);
+      await satoshi.setBlocked(tc.accounts[6].address, false);
+    } finally {
+      w.stop();
     }
   });
 });
