@@ -7,10 +7,28 @@ export default css`  *,
     box-sizing: border-box;
   }
 
+  /* The inner root sets every inherited text property itself, so that even a page rule aimed at
+     the host element ("* { letter-spacing: … }") cannot reach inside. */
   .base {
-    font-family: var(--_font);
-    font-size: var(--_size);
-    line-height: 1.45;
+    font: normal 400 var(--_size) / 1.45 var(--_font);
+    font-kerning: auto;
+    font-feature-settings: normal;
+    font-variation-settings: normal;
+    font-synthesis: weight style;
+    letter-spacing: normal;
+    word-spacing: normal;
+    text-transform: none;
+    text-indent: 0;
+    text-align: start;
+    text-shadow: none;
+    text-decoration: none;
+    white-space: normal;
+    word-break: normal;
+    hyphens: manual;
+    tab-size: 8;
+    font-style: normal;
+    visibility: visible;
+    cursor: auto;
     color: var(--_text);
     background: var(--_bg);
     border: 1px solid var(--_border);
@@ -159,6 +177,8 @@ export default css`  *,
   input,
   select {
     font: inherit;
+    letter-spacing: inherit;
+    min-block-size: var(--_target);
     color: var(--_text);
     background: var(--_surface);
     border: 1px solid var(--_border);
@@ -186,13 +206,16 @@ export default css`  *,
   button {
     font: inherit;
     font-weight: 650;
+    letter-spacing: inherit;
+    text-transform: inherit;
     cursor: pointer;
     border: 1px solid transparent;
     border-radius: var(--_radius-inner);
     padding: 0.55em 1.1em;
     background: var(--_accent);
     color: var(--_accent-text);
-    min-block-size: 2.5em;
+    min-block-size: var(--_target);
+    min-inline-size: var(--_target);
   }
 
   button.secondary {
@@ -201,14 +224,18 @@ export default css`  *,
     border-color: var(--_border);
   }
 
+  /* Looks like a link, taps like a button: at least 44 × 44 px. */
   button.link-button {
+    display: inline-flex;
+    align-items: center;
+    justify-content: center;
     background: none;
     border: none;
-    padding: 0 0.25em;
-    min-block-size: auto;
+    padding: 0 0.35em;
     color: var(--_link);
     text-decoration: underline;
     font-weight: inherit;
+    vertical-align: middle;
   }
 
   button:disabled {
@@ -222,6 +249,13 @@ export default css`  *,
 
   a {
     color: var(--_link);
+  }
+
+  /* A link on its own (not inside a sentence) is a touch target too. */
+  a.target {
+    display: inline-flex;
+    align-items: center;
+    min-block-size: var(--_target);
   }
 
   :focus-visible {
@@ -264,7 +298,7 @@ export default css`  *,
     color: var(--_text);
   }
 
-  @container (max-width: 26rem) {
+  @container (max-width: 416px) {
     .amount-row > button,
     .connect > button,
     .claim > button,

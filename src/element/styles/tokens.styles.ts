@@ -1,8 +1,18 @@
 import { css } from 'lit';
 
-/** The host box and its tokens: public `--harmony-*` custom properties are read only through private `--_*` copies set on :host (light by default; `theme="dark"`; `theme="auto"` follows `prefers-color-scheme`). */
+/**
+ * The host box and its tokens: public `--harmony-*` custom properties are read only through
+ * private `--_*` copies set on :host (light by default; `theme="dark"`; `theme="auto"` follows
+ * `prefers-color-scheme`).
+ *
+ * The widget keeps its shape on any page: `all: initial` drops everything the page would pass
+ * down (font, colour, line height, text transform, letter and word spacing, alignment…), sizes are
+ * px or em of the widget's own base (never rem: themes set `html { font-size: 62.5% }`), and the
+ * default font is a system stack of its own, not the page's.
+ */
 export default css`
   :host {
+    all: initial;
     --_accent: var(--harmony-color-accent, #00aee9);
     --_accent-text: var(--harmony-color-accent-text, #04202b);
     --_bg: var(--harmony-color-background, #ffffff);
@@ -16,10 +26,12 @@ export default css`
     --_warning: var(--harmony-color-warning, #8a5300);
     --_radius: var(--harmony-radius, 12px);
     --_radius-inner: calc(var(--_radius) * 0.6);
-    --_font: var(--harmony-font-family, inherit);
-    --_size: var(--harmony-font-size, 1rem);
-    --_space: var(--harmony-spacing, 1rem);
-    --_max-width: var(--harmony-max-width, 40rem);
+    --_font: var(--harmony-font-family, system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif);
+    --_size: var(--harmony-font-size, 16px);
+    --_space: var(--harmony-spacing, 16px);
+    --_max-width: var(--harmony-max-width, 640px);
+    /** Smallest side of anything a finger taps (WCAG 2.5.5). */
+    --_target: 44px;
 
     display: block;
     box-sizing: border-box;
@@ -27,6 +39,18 @@ export default css`
     max-width: var(--_max-width);
     color-scheme: light;
     container-type: inline-size;
+    font-family: var(--_font);
+    font-size: var(--_size);
+    line-height: 1.45;
+    color: var(--_text);
+    direction: ltr;
+    text-align: start;
+    -webkit-text-size-adjust: 100%;
+    text-size-adjust: 100%;
+  }
+
+  :host([dir='rtl']) {
+    direction: rtl;
   }
 
   :host([theme='dark']) {
