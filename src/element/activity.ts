@@ -24,6 +24,8 @@ export type Action =
   | 'refund'
   | 'follow-up'
   | 'close-thread'
+  | 'block'
+  | 'hide'
   | 'claim'
   | 'settings'
   | 'sites'

@@ -6,8 +6,10 @@
  * - `session`   — the wallet: provider, account, network, the wallet's events;
  * - `keys`      — keys and backups (status, passphrase, backup file, restore, rotation, sign-out);
  * - `messaging` — send, reply, refund, follow-ups, close;
+ * - `moderation`— the creator's spam controls (block, hide) and how the inbox is shown;
  * - `profile`   — claim, settings, sites;
- * - `reads`     — the conversation or the inbox, the chain's clock, the watch;
+ * - `reads`     — the conversation or the inbox, targeted refreshes, the chain's clock;
+ * - `live`      — follows new blocks and refreshes only what changed (pauses in a hidden tab);
  * - `email`     — the notifier subscription (isolated: it moves into the SDK).
  *
  * The SDK client is made with the page's scope (`{ handle, origin: location.origin }`) and the
@@ -25,7 +27,9 @@ import { copy } from './copy-connected.js';
 import { EmailSubscription } from './email-subscription.js';
 import type { ChatHost } from './host.js';
 import { KeyActions } from './key-actions.js';
+import { Live } from './live.js';
 import { Messaging } from './messaging.js';
+import { Moderation } from './moderation.js';
 import { ProfileActions } from './profile-actions.js';
 import { Reads } from './reads.js';
 import { WalletSession, type SessionOwner } from './session.js';
@@ -45,6 +49,8 @@ export class ChatController implements ReactiveController, SessionOwner {
   readonly messaging: Messaging;
   readonly profile: ProfileActions;
   readonly reads: Reads;
+  readonly live: Live;
+  readonly moderation: Moderation;
   readonly email: EmailSubscription;
   attached = false;
   #configKey = '';
@@ -62,6 +68,8 @@ export class ChatController implements ReactiveController, SessionOwner {
     this.messaging = new Messaging(this);
     this.profile = new ProfileActions(this);
     this.reads = new Reads(this);
+    this.live = new Live(this);
+    this.moderation = new Moderation(this);
     this.email = new EmailSubscription(this);
     host.addController(this);
     this.#configure();
@@ -77,21 +85,22 @@ export class ChatController implements ReactiveController, SessionOwner {
       this.session.attach();
       void this.session.recheck();
     }
-    if (this.session.phase === 'ready') this.reads.startWatch();
+    if (this.session.phase === 'ready') this.live.start();
   }
 
   hostDisconnected(): void {
     this.attached = false;
-    this.reads.stop();
+    this.live.stop();
+    this.reads.stopTicker();
     this.session.detach();
   }
 
   hostUpdate(): void {
     if (this.#key() !== this.#configKey) {
-      const watching = this.reads.watching;
-      this.reads.stopWatch();
+      const watching = this.live.watching;
+      this.live.stop();
       this.#configure();
-      if (watching) this.reads.startWatch();
+      if (watching) this.live.start();
     }
     // Another card (another handle, or it was claimed): load what the account sees for it.
     const card = this.host.card;
@@ -154,7 +163,7 @@ export class ChatController implements ReactiveController, SessionOwner {
   // ------------------------------------------------------------------ session callbacks
 
   async onReady(focus: boolean): Promise<void> {
-    this.reads.startWatch();
+    this.live.start();
     await this.reads.load();
     if (!focus) return;
     switch (this.role) {
@@ -174,7 +183,7 @@ export class ChatController implements ReactiveController, SessionOwner {
   }
 
   onAccountChanged(): void {
-    this.reads.stopWatch();
+    this.live.stop();
     this.reads.reset();
     this.keys.reset();
     this.messaging.reset();
@@ -182,7 +191,7 @@ export class ChatController implements ReactiveController, SessionOwner {
   }
 
   onChainLeft(): void {
-    this.reads.stopWatch();
+    this.live.stop();
   }
 
   /** Connects a wallet (as the connect button does). */

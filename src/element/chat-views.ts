@@ -51,10 +51,20 @@ function account(c: ChatController): TemplateResult {
   </div>`;
 }
 
+/** While the RPC does not answer: what is happening, when the next try is, and a way to try now. */
+function renderLive(c: ChatController): Maybe {
+  const l = c.live;
+  if (l.state !== 'offline') return nothing;
+  return html`<div part="live" class="notice warning live-offline" data-state="offline">
+    <p class="small">${copy.live.offline(l.retryInSeconds, l.failures)}</p>
+    <button part="retry-button" class="secondary small-button" type="button" @click=${() => l.retryNow()}>${copy.live.retryNow}</button>
+  </div>`;
+}
+
 /** The connected body: a wallet notice, or the visitor's or the creator's view. */
 export function renderConnected(host: ChatHost, c: ChatController, card: Card): TemplateResult {
   const notice = renderWalletNotice(host, c);
   if (notice !== nothing) return notice as TemplateResult;
   const body = c.role === 'creator' ? renderCreator(host, c, card) : renderVisitor(c, card);
-  return html`${account(c)}${renderKeyPanel(c, card)}${body}`;
+  return html`${account(c)}${renderLive(c)}${renderKeyPanel(c, card)}${body}`;
 }

@@ -18,6 +18,7 @@ export const copy = {
     toMessage: ' to message',
     perMessage: ' per message',
     repliesWithin: (window: number) => ` · replies within ${describeWindow(window)}`,
+    followUps: (price: bigint) => ` · follow-ups ${ones(price)}`,
     promiseFree: (handle: string, window: number) => `Anything you add is refunded if ${at(handle)} doesn't reply within ${describeWindow(window)}.`,
     promise: (handle: string, window: number, price: bigint) =>
       `Refunded if ${at(handle)} doesn't reply within ${describeWindow(window)}: you take your ${ones(price)} back here.`,

@@ -1,19 +1,16 @@
 /**
  * The creator's view: on a page that is not one of their sites, only the plain notice that the
  * inbox opens elsewhere; on their own site, a notice when the current inbox key is not in this
- * browser (why, and what to do), the inbox (totals, each message opened or labelled, reply forms,
- * the conversation with follow-ups), and the settings (price, window, follow-up price, sites,
- * email notifications).
+ * browser (why, and what to do), the inbox (`inbox-views.ts`: totals, view tools, messages with
+ * reply forms and spam controls, conversations with follow-ups), and the settings (price, window,
+ * follow-up price, sites, email notifications).
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Card } from '../sdk/card.js';
-import type { ChatMessage } from '../sdk/types.js';
 import type { ChatController, ChatHost } from './chat-controller.js';
 import { copy } from './copy-connected.js';
-import { ones } from './format.js';
-import { overBy } from './messaging.js';
-import { counter, errorText, overText, sender, statusLine, textOrLabel, who, type Maybe } from './view-parts.js';
-import { renderFollowUp, renderFollowUpForm } from './visitor-views.js';
+import { renderInbox } from './inbox-views.js';
+import { errorText, type Maybe } from './view-parts.js';
 
 function renderKeyNotice(c: ChatController): Maybe {
   const inbox = c.keys.status?.inbox;
@@ -33,84 +30,6 @@ function renderKeyNotice(c: ChatController): Maybe {
     ${inbox.pending.length ? html`<p class="small muted">${copy.inboxKey.pending}</p>` : nothing}
     ${c.keys.panelOpen ? nothing : html`<button type="button" class="secondary" @click=${() => c.keys.openPanel('#restore-file')}>${copy.keys.toggle}</button>`}
   </div>`;
-}
-
-function renderThread(c: ChatController, m: ChatMessage): Maybe {
-  const v = c.reads.threads.get(m.sender.toLowerCase());
-  if (!v) return nothing;
-  if (!v.loaded) return html`<p class="muted small">${copy.progress.loading}</p>`;
-  const followUps = v.entries.flatMap((e) => (e.type === 'follow-up' ? [e.followUp] : []));
-  return html`<div part="thread" class="thread">
-    <ul class="messages">${followUps.map((f) => renderFollowUp(f, true, who(m)))}</ul>
-    ${v.thread?.open ? renderFollowUpForm(c, m.sender, m.sender.toLowerCase(), 0n) : html`<p class="muted small">${copy.conversation.closed}</p>`}
-    ${errorText(c, 'load', m.sender.toLowerCase())}
-  </div>`;
-}
-
-function renderReplyBox(c: ChatController, m: ChatMessage): TemplateResult {
-  const draft = c.messaging.replyDraft(m.id);
-  const over = overBy(draft);
-  const busy = c.activity.is('reply', String(m.id));
-  const id = `reply-${m.id}`;
-  return html`<form part="reply-box" class="reply-box" novalidate @submit=${(e: Event) => {
-    e.preventDefault();
-    if (!c.activity.busy) void c.messaging.reply(m);
-  }}>
-    <label for=${id}>${copy.inbox.replyTo(who(m))}</label>
-    <textarea id=${id} part="reply-input" rows="2" .value=${draft} ?readonly=${busy} aria-invalid=${over ? 'true' : 'false'}
-      aria-describedby=${[`${id}-counter`, over ? `${id}-over` : ''].filter(Boolean).join(' ')}
-      @input=${(e: Event) => c.messaging.setReplyDraft(m.id, (e.target as HTMLTextAreaElement).value)}></textarea>
-    <div class="row spread">
-      ${counter(draft, `${id}-counter`)}
-      <button part="reply-button" type="submit" ?disabled=${!draft.trim() || over > 0 || (!!c.activity.busy && !busy)}>
-        ${busy ? (c.activity.busy!.step === 'sending' ? copy.inbox.replying : copy.wallet.confirmInWallet) : copy.inbox.replyButton(m.payout ?? c.reads.payoutOf(m.amount))}
-      </button>
-    </div>
-    ${overText(draft, `${id}-over`)} ${errorText(c, 'reply', String(m.id))}
-  </form>`;
-}
-
-function renderInboxMessage(c: ChatController, m: ChatMessage): TemplateResult {
-  const urgent = c.reads.isUrgent(m);
-  const open = c.reads.threads.has(m.sender.toLowerCase());
-  return html`<li part="message" class=${`message ${m.status}${urgent ? ' urgent' : ''}`} id=${`message-${m.id}`} tabindex="-1">
-    <p class="from">
-      ${sender(m)}
-      ${m.verified
-        ? html`<span part="verified" class="verified" title=${copy.inbox.verifiedTitle}><span aria-hidden="true">✓</span> ${copy.inbox.verified}</span>`
-        : nothing}
-    </p>
-    ${textOrLabel(m.text, m.readState, m.error, true)}
-    <p part="message-meta" class="meta">${ones(m.amount)} · ${statusLine(c, m, false)}</p>
-    ${m.status === 'replied' && m.replyBlock
-      ? html`<div part="reply" class="reply"><span class="muted small">${copy.conversation.youReplied}</span>
-          ${textOrLabel(m.reply, m.replyReadState, m.replyError, true, 'reply-text')}</div>`
-      : nothing}
-    ${m.status === 'waiting' ? renderReplyBox(c, m) : nothing}
-    ${m.status === 'replied'
-      ? html`<button part="thread-button" class="link-button" type="button" aria-expanded=${open ? 'true' : 'false'} @click=${() => c.reads.toggleThread(m.sender)}>
-          ${open ? copy.conversation.hide : copy.conversation.open(0)}
-        </button>`
-      : nothing}
-    ${renderThread(c, m)}
-  </li>`;
-}
-
-function renderInbox(c: ChatController, card: Card): TemplateResult {
-  const { earned, held, waiting } = c.reads.totals;
-  return html`<section part="inbox" class="inbox" aria-labelledby="inbox-title">
-    <h3 id="inbox-title" class="title" tabindex="-1">${copy.inbox.title(card.handle)}</h3>
-    <p part="totals" class="totals">
-      <span>${copy.inbox.earned}<strong>${ones(earned)}</strong></span>
-      <span>${copy.inbox.held}<strong>${ones(held)}</strong>${copy.inbox.inWaiting(waiting)}</span>
-    </p>
-    ${errorText(c, 'load')}
-    ${c.reads.inboxLoaded && c.reads.inbox.length === 0 ? html`<p class="muted">${copy.inbox.empty}</p>` : nothing}
-    <ul part="message-list" class="messages">${c.reads.inbox.map((m) => renderInboxMessage(c, m))}</ul>
-    ${c.reads.inboxCursor !== undefined
-      ? html`<button part="more-button" class="secondary" type="button" @click=${() => c.reads.loadInbox(true)}>${copy.inbox.more}</button>`
-      : nothing}
-  </section>`;
 }
 
 function field(id: string, partName: string, label: string, value: string, onInput: (v: string) => void, attrs: { type?: string } = {}): TemplateResult {

@@ -36,6 +36,10 @@ export interface HarmonyMessageSentDetail {
   to: string;
   /** Amount paid, in wei (held by the contract until a reply or a refund). */
   amount: bigint;
+  /** The protocol fee fixed at send, in wei: taken on reply, never on a refund. */
+  fee: bigint;
+  /** What the creator receives if they reply in time, in wei: `amount - fee`. */
+  payout: bigint;
   txHash: Hex;
   /** Link to the transaction in the block explorer (undefined on a local chain). */
   explorerUrl?: string;
@@ -54,10 +58,14 @@ export class HarmonyMessageSentEvent extends Event {
 export interface HarmonyReplySentDetail {
   /** Id of the message replied to. */
   id: bigint;
+  /** The conversation (thread) it belongs to; it is open for follow-ups from now on. */
+  thread: number;
   /** The message's amount, in wei. */
   amount: bigint;
   /** What the creator received, in wei: the amount minus the fee fixed when the message was sent. */
   payout: bigint;
+  /** The protocol fee taken, in wei. */
+  fee: bigint;
   txHash: Hex;
   explorerUrl?: string;
 }
@@ -75,8 +83,12 @@ export class HarmonyReplySentEvent extends Event {
 export interface HarmonyRefundDetail {
   /** Id of the refunded message. */
   id: bigint;
-  /** Amount returned to the sender, in wei. */
+  /** The conversation (thread) it belongs to. */
+  thread: number;
+  /** Amount returned to the sender, in wei (all of it: no fee on a refund). */
   amount: bigint;
+  /** What the creator received: always 0 for a refund. */
+  payout: bigint;
   txHash: Hex;
   explorerUrl?: string;
 }
@@ -100,6 +112,10 @@ export interface HarmonyFollowUpSentDetail {
   by: 'visitor' | 'creator';
   /** Paid with it, in wei (a visitor pays the creator's follow-up price; a creator pays only gas). */
   amount: bigint;
+  /** What the creator received at once, in wei: `amount - fee` (0 for the creator's own follow-up). */
+  payout: bigint;
+  /** The protocol fee taken, in wei. */
+  fee: bigint;
   txHash: Hex;
   explorerUrl?: string;
 }
@@ -110,6 +126,95 @@ export class HarmonyFollowUpSentEvent extends Event {
   readonly detail: HarmonyFollowUpSentDetail;
   constructor(detail: HarmonyFollowUpSentDetail) {
     super(HarmonyFollowUpSentEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+export interface HarmonyThreadClosedDetail {
+  /** The conversation (thread) closed for follow-ups; a reply to a new paid message opens it again. */
+  thread: number;
+  /** Who closed it, as seen from this widget. */
+  by: 'visitor' | 'creator';
+  txHash: Hex;
+  explorerUrl?: string;
+}
+
+/** This widget's user closed a conversation for follow-ups. */
+export class HarmonyThreadClosedEvent extends Event {
+  static readonly eventName = 'harmony-thread-closed';
+  readonly detail: HarmonyThreadClosedDetail;
+  constructor(detail: HarmonyThreadClosedDetail) {
+    super(HarmonyThreadClosedEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+export interface HarmonyMessageReceivedDetail {
+  /** What arrived: a paid message (creator), a reply (visitor) or a follow-up (either). */
+  kind: 'message' | 'reply' | 'follow-up';
+  /** The conversation (thread). */
+  thread: number;
+  /** The paid message's id (for `message` and `reply`). */
+  id?: bigint;
+  /** The follow-up's index in the conversation (for `follow-up`). */
+  index?: number;
+  /** Who wrote it (0x…). */
+  from: Hex;
+  /** Wei paid with it (0 for a reply and for the creator's follow-ups). */
+  amount: bigint;
+  /**
+   * What the creator receives, in wei, after the fee: for a message, what a reply in time pays
+   * out; for a reply, what it paid out; for a follow-up, what it paid at once.
+   */
+  payout: bigint;
+  txHash: Hex;
+}
+
+/**
+ * Something from the other party arrived while the widget was open (seen live, without a
+ * reload). Public facts only: the text stays inside the widget.
+ */
+export class HarmonyMessageReceivedEvent extends Event {
+  static readonly eventName = 'harmony-message-received';
+  readonly detail: HarmonyMessageReceivedDetail;
+  constructor(detail: HarmonyMessageReceivedDetail) {
+    super(HarmonyMessageReceivedEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+export interface HarmonyBlockChangeDetail {
+  /** The sender (0x…) whose paid messages and follow-ups the creator now refuses (or accepts again). */
+  address: Hex;
+  blocked: boolean;
+  txHash: Hex;
+  explorerUrl?: string;
+}
+
+/** The creator blocked or unblocked a sender (on chain). */
+export class HarmonyBlockChangeEvent extends Event {
+  static readonly eventName = 'harmony-block-change';
+  readonly detail: HarmonyBlockChangeDetail;
+  constructor(detail: HarmonyBlockChangeDetail) {
+    super(HarmonyBlockChangeEvent.eventName, init);
+    this.detail = detail;
+  }
+}
+
+export interface HarmonyHideChangeDetail {
+  /** The messages hidden from (or shown again in) the inbox view. Their coins follow the usual rules. */
+  ids: bigint[];
+  hidden: boolean;
+  txHash: Hex;
+  explorerUrl?: string;
+}
+
+/** The creator hid messages from the inbox view, or showed them again (on chain). */
+export class HarmonyHideChangeEvent extends Event {
+  static readonly eventName = 'harmony-hide-change';
+  readonly detail: HarmonyHideChangeDetail;
+  constructor(detail: HarmonyHideChangeDetail) {
+    super(HarmonyHideChangeEvent.eventName, init);
     this.detail = detail;
   }
 }
@@ -146,8 +251,8 @@ export interface HarmonyErrorDetail {
   message: string;
   /**
    * What the user was doing: 'card', 'connect', 'switch-chain', 'load', 'send', 'reply', 'refund',
-   * 'follow-up', 'close-thread', 'claim', 'settings', 'sites', 'email', 'passphrase', 'backup',
-   * 'inspect', 'restore', 'rotate', 'sign-out'.
+   * 'follow-up', 'close-thread', 'block', 'hide', 'claim', 'settings', 'sites', 'email',
+   * 'passphrase', 'backup', 'inspect', 'restore', 'rotate', 'sign-out'.
    */
   action: string;
   error: PaidChatError;
@@ -170,6 +275,10 @@ declare global {
     'harmony-reply-sent': HarmonyReplySentEvent;
     'harmony-refund': HarmonyRefundEvent;
     'harmony-follow-up-sent': HarmonyFollowUpSentEvent;
+    'harmony-thread-closed': HarmonyThreadClosedEvent;
+    'harmony-message-received': HarmonyMessageReceivedEvent;
+    'harmony-block-change': HarmonyBlockChangeEvent;
+    'harmony-hide-change': HarmonyHideChangeEvent;
     'harmony-key-change': HarmonyKeyChangeEvent;
     'harmony-error': HarmonyErrorEvent;
   }

@@ -369,7 +369,7 @@ export class HarmonyPaidChat extends LitElement implements ClaimFormHost {
         <div>
           <h2 part="handle" class="handle">@${card.handle}</h2>
           <p part="price" class="price">
-            ${card.price === 0n ? html`<strong>${copy.card.free}</strong>${copy.card.toMessage}` : html`<strong>${ones(card.price)}</strong>${copy.card.perMessage}`}${copy.card.repliesWithin(card.window)}
+            ${card.price === 0n ? html`<strong>${copy.card.free}</strong>${copy.card.toMessage}` : html`<strong>${ones(card.price)}</strong>${copy.card.perMessage}`}${copy.card.repliesWithin(card.window)}${card.followUpPrice > 0n ? copy.card.followUps(card.followUpPrice) : nothing}
           </p>
         </div>
       </div>

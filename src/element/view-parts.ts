@@ -13,6 +13,8 @@ import type { ChatMessage, ReadState } from '../sdk/types.js';
 import type { Action } from './activity.js';
 import type { ChatController } from './chat-controller.js';
 import { copy } from './copy-connected.js';
+import { ones } from './format.js';
+import type { PaidState } from './message-list.js';
 import { draftBytes, overBy } from './messaging.js';
 
 export type Maybe = TemplateResult | typeof nothing;
@@ -55,16 +57,30 @@ export function textOrLabel(text: string | undefined, state: ReadState | undefin
   return html`<p part=${`${partName} read-state`} class="text locked" data-read-state=${s}>${readLabel(s, error, asCreator)}</p>`;
 }
 
-/** Amount, status and time left of a paid message. */
+/** Where a paid message's coins are. */
+export function paidState(m: ChatMessage): PaidState {
+  switch (m.status) {
+    case 'waiting':
+      return 'escrow';
+    case 'replied':
+      return 'answered';
+    case 'refundable':
+      return 'refundable';
+    default:
+      return 'refunded';
+  }
+}
+
+/** Status and time left of a paid message (after its amount in the meta line). */
 export function statusLine(c: ChatController, m: ChatMessage, mine: boolean): TemplateResult {
   const left = c.reads.secondsLeft(m);
   const urgent = c.reads.isUrgent(m);
   switch (m.status) {
     case 'waiting':
-      return html`<span class="badge waiting">${mine ? copy.status.waitingMine : copy.status.waiting}</span>
+      return html`<span class="badge escrow">${mine ? copy.status.escrowMine : copy.status.escrow}</span>
         <span class=${urgent ? 'urgent-text' : ''}>${copy.status.timeLeft(left)}${urgent ? html`<strong>${copy.status.replySoon}</strong>` : nothing}</span>`;
     case 'replied':
-      return html`<span class="badge replied">${copy.status.replied}</span>`;
+      return html`<span class="badge answered">${copy.status.answered}</span>`;
     case 'refundable':
       return html`<span class="badge refundable">${mine ? copy.status.refundableMine : copy.status.refundable}</span>`;
     default:
@@ -72,12 +88,16 @@ export function statusLine(c: ChatController, m: ChatMessage, mine: boolean): Te
   }
 }
 
-/** The sender's handle or short address; both address forms on hover and for screen readers. */
-export function sender(m: ChatMessage): TemplateResult {
+/** "10 ONE · In escrow 6 d 23 h left". */
+export function paidMeta(c: ChatController, m: ChatMessage, mine: boolean): TemplateResult {
+  return html`${ones(m.amount)} · ${statusLine(c, m, mine)}`;
+}
+
+/** The author fields of a list entry for a sender: handle or short address, both address forms on hover and for screen readers. */
+export function senderFields(m: ChatMessage): { author: string; authorTitle: string; authorDescription: string } {
   const hex = m.sender;
   const one = toOneAddress(hex);
-  const name = m.senderHandle ? `@${m.senderHandle}` : shortAddress(hex);
-  return html`<span part="sender" class="sender" title=${`${hex} · ${one}`}>${name}</span><span class="sr-only">${copy.inbox.address(hex, one)}</span>`;
+  return { author: who(m), authorTitle: `${hex} · ${one}`, authorDescription: copy.inbox.address(hex, one) };
 }
 
 export function who(m: ChatMessage): string {

@@ -51,9 +51,9 @@ describe('creator', () => {
     expect(text(newest!.querySelector('[part~="message-text"]'))).to.equal('Second, plenty of time');
     expect(text(oldest!.querySelector('[part~="message-text"]'))).to.equal('First, sent early');
     expect(oldest!.classList.contains('urgent')).to.equal(true);
-    expect(text(oldest!.querySelector('[part~="message-meta"]'))).to.match(/1 ONE · Waiting 2[23] h \d+ min left — reply soon/);
+    expect(text(oldest!.querySelector('[part~="message-meta"]'))).to.match(/1 ONE · In escrow 2[23] h \d+ min left — reply soon/);
     expect(newest!.classList.contains('urgent')).to.equal(false);
-    expect(text(newest!.querySelector('[part~="message-meta"]'))).to.match(/1 ONE · Waiting (1 d 23 h|2 d) left$/);
+    expect(text(newest!.querySelector('[part~="message-meta"]'))).to.match(/1 ONE · In escrow (1 d 23 h|2 d) left$/);
     expect(text(part(el, 'totals'))).to.equal('Earned 0 ONE Held 2 ONE in 2 waiting messages');
     const sender = newest!.querySelector<HTMLElement>('[part~="sender"]')!;
     expect(text(sender)).to.equal(`${visitor.address.slice(0, 6)}…${visitor.address.slice(-4)}`);
@@ -71,7 +71,7 @@ describe('creator', () => {
     await el.updateComplete;
     await click(el, 'save-button');
     await waitForStatus(el, /Settings saved\./);
-    expect(text(part(el, 'price'))).to.equal('1.5 ONE per message · replies within 3 days');
+    expect(text(part(el, 'price'))).to.equal('1.5 ONE per message · replies within 3 days · follow-ups 0.25 ONE'); // the card says what a follow-up costs
     expect(el.card!.followUpPrice).to.equal(250_000_000_000_000_000n);
 
     type($<HTMLInputElement>(el, '#settings-window')!, '45');

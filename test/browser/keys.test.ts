@@ -115,7 +115,7 @@ describe('keys, backups and recovery through the element', () => {
     await waitFor(() => labels(fresh).length === 2, { message: 'the two labels' });
     expect(labels(fresh)[0]).to.match(/^key-not-held: Sealed with a conversation key this browser does not hold .* restore a backup that has it/);
     expect(labels(fresh)[1]).to.match(/^key-not-held: /); // the reply
-    expect(text(part(fresh, 'message-meta'))).to.match(/1 ONE · Replied/); // the rest of the entry still shows
+    expect(text(part(fresh, 'message-meta'))).to.match(/1 ONE · Answered/); // the rest of the entry still shows
     expect(prompts(visitor.calls.slice(before))).to.deep.equal([]);
     await expect(fresh).to.be.accessible();
 
@@ -176,11 +176,15 @@ describe('keys, backups and recovery through the element', () => {
     await connect(fresh, 'composer');
     await waitFor(() => labels(fresh).length === 2, { message: 'labels again after signing out' });
 
-    // A key in no backup: signing out warns first.
+    // A key in no backup: signing out warns first. (The conversation is open, so the composer
+    // writes a follow-up; it needs a conversation key as a paid message does, and makes one.)
+    await waitForPart(fresh, 'follow-up-form');
     type($<HTMLTextAreaElement>(fresh, '#draft')!, 'A new key, not backed up');
-    const again = nextEvent(fresh, 'harmony-message-sent');
-    await click(fresh, 'send-button');
+    const again = nextEvent(fresh, 'harmony-follow-up-sent');
+    const created = nextEvent<CustomEvent>(fresh, 'harmony-key-change');
+    await click(fresh, 'follow-up-button');
     await again;
+    expect((await created).detail).to.include({ change: 'created', role: 'visitor', notBackedUp: 1 });
     await openPanel(fresh);
     await waitFor(() => /1 not in a backup/.test(text(part(fresh, 'key-status'))), { message: 'the new key, not backed up' });
     await click(fresh, 'sign-out-button');

@@ -79,7 +79,7 @@ describe('the whole story, through the UI', () => {
     const sent = nextEvent(visitorEl, 'harmony-message-sent');
     await click(visitorEl, 'send-button');
     const sentEvent = await sent;
-    expect(sentEvent.detail.amount).to.equal(ONE('10'));
+    expect(sentEvent.detail).to.include({ amount: ONE('10'), fee: ONE('0.1'), payout: ONE('9.9') }); // what the creator nets on reply
     expect(sentEvent.detail.to).to.equal('satoshi');
     const receipt = await waitForPart(visitorEl, 'receipt');
     expect(text(receipt)).to.contain('Delivered to @satoshi with 10 ONE');
@@ -87,7 +87,8 @@ describe('the whole story, through the UI', () => {
     expect($<HTMLTextAreaElement>(visitorEl, '#draft')!.value).to.equal('');
     await waitFor(() => $$(visitorEl, '[part~="conversation"] [part~="message"]').length === 1, { message: 'the sent message in the conversation' });
     expect(text(part(visitorEl, 'message-text'))).to.equal(words);
-    expect(text(part(visitorEl, 'message-meta'))).to.match(/10 ONE · Waiting for a reply (7 d|6 d 23 h) left/);
+    expect(text(part(visitorEl, 'message-meta'))).to.match(/10 ONE · In escrow, waiting for a reply (7 d|6 d 23 h) left/);
+    expect(part(visitorEl, 'message')!.dataset.state).to.equal('escrow');
 
     expect(prompts(visitor.calls)).to.deep.equal(['eth_sendTransaction']); // the payment only
     await waitForPart(visitorEl, 'backup-hint'); // the new conversation key is in no backup yet
@@ -112,6 +113,7 @@ describe('the whole story, through the UI', () => {
     expect(replyEvent.detail.id).to.equal(sentEvent.detail.id);
     expect(replyEvent.detail.amount).to.equal(ONE('10'));
     expect(replyEvent.detail.payout).to.equal(ONE('9.9')); // net of the 1 % fee
+    expect(replyEvent.detail).to.include({ thread: sentEvent.detail.thread, fee: ONE('0.1') });
     const after = await balanceOf(creator.address);
     expect(after - before + (await gasCost(replyEvent.detail.txHash))).to.equal(ONE('9.9'));
     expect((await readContract('accruedFees')) - feesBefore).to.equal(ONE('0.1'));
@@ -124,17 +126,21 @@ describe('the whole story, through the UI', () => {
     await waitFor(() => text(part(visitorEl, 'reply')).includes('OK'), { message: 'the reply in the visitor conversation', timeout: 20_000 });
     expect(text(part(visitorEl, 'reply'))).to.equal('@satoshi replied: OK');
 
-    // ---- the conversation is open: a follow-up from the visitor (follow-up price 0: gas only), one back
-    const followInput = await waitFor(() => $<HTMLTextAreaElement>(visitorEl, '#follow-mine'), { message: 'the follow-up form' });
+    // ---- the conversation is open: the composer writes a follow-up (follow-up price 0: gas only), one back
+    const followInput = await waitFor(() => part(visitorEl, 'follow-up-form') && $<HTMLTextAreaElement>(visitorEl, '#draft'), { message: 'the composer in follow-up mode' });
+    expect(text(part(visitorEl, 'composer'))).to.contain('@satoshi answered, so this conversation is open: a follow-up costs only gas.');
+    expect(text(part(visitorEl, 'thread-state'))).to.equal('Open: either of you can write follow-ups.');
     type(followInput, 'Thanks! One more thing…');
     await visitorEl.updateComplete;
     const followed = nextEvent(visitorEl, 'harmony-follow-up-sent');
     part<HTMLButtonElement>(visitorEl, 'follow-up-button')!.click();
-    expect((await followed).detail).to.include({ by: 'visitor', amount: 0n, index: 0 });
+    expect((await followed).detail).to.include({ by: 'visitor', amount: 0n, payout: 0n, index: 0, thread: sentEvent.detail.thread });
     await waitFor(() => $$(visitorEl, '[part~="follow-up"] [part~="message-text"]').some((n) => text(n) === 'Thanks! One more thing…'), { message: 'the follow-up shown' });
     item.querySelector<HTMLButtonElement>('[part~="thread-button"]')!.click();
     const creatorFollow = await waitFor(() => $<HTMLTextAreaElement>(creatorEl, `#follow-${visitor.address.toLowerCase()}`), { message: "the creator's follow-up form" });
-    expect($$(creatorEl, '[part~="thread"] [part~="message-text"]').map(text)).to.deep.equal(['Thanks! One more thing…']);
+    // The whole conversation, in order, for the creator too: the paid message (answered), then the follow-up.
+    expect($$(creatorEl, '[part~="thread"] [part~="message-text"]').map(text)).to.deep.equal([words, 'Thanks! One more thing…']);
+    expect($$(creatorEl, '[part~="thread"] [part~="message"]').map((n) => n.dataset.state ?? 'follow-up')).to.deep.equal(['answered', 'follow-up']);
     type(creatorFollow, 'Go on.');
     await creatorEl.updateComplete;
     const back = nextEvent(creatorEl, 'harmony-follow-up-sent');
@@ -144,6 +150,8 @@ describe('the whole story, through the UI', () => {
     expect(prompts(creator.calls).filter((m) => m !== 'eth_sendTransaction')).to.deep.equal([]);
 
     // ---- a second message, no reply, a week later: refund
+    await click(visitorEl, 'mode-button'); // "Send a paid message instead"
+    await waitFor(() => $(visitorEl, '#amount'), { message: 'the paid composer' });
     type($<HTMLTextAreaElement>(visitorEl, '#draft')!, 'Second try: still there?');
     const sent2 = nextEvent(visitorEl, 'harmony-message-sent');
     await click(visitorEl, 'send-button');
@@ -162,7 +170,7 @@ describe('the whole story, through the UI', () => {
     const refunded = nextEvent(later, 'harmony-refund');
     refundButton.click();
     const refundEvent = await refunded;
-    expect(refundEvent.detail.amount).to.equal(ONE('10'));
+    expect(refundEvent.detail).to.include({ amount: ONE('10'), payout: 0n, thread: sentEvent.detail.thread });
     const afterRefund = await balanceOf(visitor.address);
     expect(afterRefund - beforeRefund + (await gasCost(refundEvent.detail.txHash))).to.equal(ONE('10'));
     await waitFor(() => text($(later, `#message-${second.detail.id}`)).includes('Refunded'), { message: 'the refunded badge' });

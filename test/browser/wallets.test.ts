@@ -71,7 +71,7 @@ async function converse(creator: TestWallet, visitor: TestWallet, handle: string
 
   // ---- the visitor reads the reply and follows up (follow-up price 0: gas only)
   await waitFor(() => text(part(visitorEl, 'reply')).includes(`reply from ${creator.name}`), { message: 'the reply at the visitor', timeout: 20_000 });
-  type(await waitFor(() => $<HTMLTextAreaElement>(visitorEl, '#follow-mine'), { message: 'the follow-up form' }), 'and a follow-up');
+  type(await waitFor(() => part(visitorEl, 'follow-up-form') && $<HTMLTextAreaElement>(visitorEl, '#draft'), { message: 'the composer in follow-up mode' }), 'and a follow-up');
   await visitorEl.updateComplete;
   const followed = nextEvent(visitorEl, 'harmony-follow-up-sent');
   await click(visitorEl, 'follow-up-button');

@@ -13,7 +13,6 @@ export default css`
   button.small-button {
     font-size: 0.875em;
     padding: 0.3em 0.8em;
-    min-block-size: 2.25em;
   }
 
   button.danger {
@@ -70,11 +69,7 @@ export default css`
     color: var(--_danger);
   }
 
-  .message.follow-up {
-    background: var(--_surface);
-  }
-
-  .message.follow-up.creator {
+  .message.follow-up.theirs {
     border-inline-start: 3px solid var(--_accent);
   }
 
@@ -86,7 +81,7 @@ export default css`
     border-inline-start: 2px dashed var(--_border);
   }
 
-  @container (max-width: 26rem) {
+  @container (max-width: 416px) {
     .keys button:not(.link-button),
     .notice > button,
     .claim > button {

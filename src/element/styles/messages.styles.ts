@@ -1,6 +1,6 @@
 import { css } from 'lit';
 
-/** The composer's counter and steps, message lists, badges, replies, totals and settings. */
+/** The composer's counter and steps, the message list (conversations as bubbles, the inbox), badges, replies, inbox tools, totals and settings. */
 export default css`  .counter {
     font-size: 0.875em;
     color: var(--_muted);
@@ -72,6 +72,66 @@ export default css`  .counter {
     border: 1px solid var(--_border);
     border-radius: var(--_radius-inner);
     background: var(--_bg);
+    min-inline-size: 0;
+  }
+
+  /* A conversation reads like a chat: one's own messages at the end side, the other's at the start. */
+  .conversation-list .message {
+    max-inline-size: min(100%, 34em);
+    inline-size: fit-content;
+    min-inline-size: min(100%, 14em);
+  }
+
+  .conversation-list .message.mine {
+    align-self: flex-end;
+    background: var(--_surface);
+  }
+
+  .conversation-list .message.theirs {
+    align-self: flex-start;
+  }
+
+  .message.is-hidden {
+    border-style: dashed;
+  }
+
+  .message-actions {
+    display: flex;
+    flex-direction: column;
+    gap: 0.35em;
+  }
+
+  .actions-row {
+    gap: 0 0.25em;
+    margin-inline-start: -0.35em;
+  }
+
+  .inbox-tools {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: flex-end;
+    gap: 0.5em;
+  }
+
+  .sort-field {
+    flex: 0 1 12em;
+  }
+
+  button.toggle[aria-pressed='true'] {
+    background: var(--_accent);
+    color: var(--_accent-text);
+    border-color: transparent;
+  }
+
+  .thread-state.warning {
+    color: var(--_warning);
+  }
+
+  .live-offline {
+    flex-direction: row;
+    flex-wrap: wrap;
+    align-items: center;
+    justify-content: space-between;
   }
 
   .message.urgent {
@@ -116,12 +176,20 @@ export default css`  .counter {
     font-size: 0.85em;
   }
 
-  .badge.waiting {
+  .badge.escrow {
     color: var(--_muted);
   }
 
-  .badge.replied {
+  .badge.answered {
     color: var(--_success);
+  }
+
+  .blocked-badge {
+    color: var(--_danger);
+  }
+
+  .hidden-badge {
+    color: var(--_muted);
   }
 
   .badge.refundable {
@@ -150,6 +218,9 @@ export default css`  .counter {
   .settings summary {
     cursor: pointer;
     font-weight: 650;
+    display: flex;
+    align-items: center;
+    min-block-size: var(--_target);
   }
 
   .settings[open] summary {
