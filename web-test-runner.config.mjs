@@ -33,6 +33,7 @@ const PREBUNDLED = {
   'eciesjs/utils': ['ecies', 'eciesjs-utils'],
   '@web3-onboard/core': ['onboard', 'onboard-core'],
   '@web3-onboard/injected-wallets': ['onboard', 'onboard-injected-wallets'],
+  '@web3-onboard/walletconnect': ['onboard', 'onboard-walletconnect'],
 };
 
 /** Source of a virtual entry re-exporting a package with named exports (listed from Node for CommonJS). */
@@ -112,7 +113,7 @@ function chainPlugin() {
     async serverStart() {
       const { startTestChain } = await import('./test/support/chain.ts');
       const started = Date.now();
-      chain = await startTestChain({ accounts: 48, balance: 1_000_000 });
+      chain = await startTestChain({ accounts: 64, balance: 1_000_000 });
       const { freePort } = await import('./scripts/lib/anvil.ts');
       closedRpcUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there: an RPC that is down
       const { createSafe } = await import('./test/support/safe.ts');

@@ -13,19 +13,44 @@ import { renderCreator } from './creator-views.js';
 import { renderKeysButton, renderKeyPanel } from './key-views.js';
 import { errorText, type Maybe } from './view-parts.js';
 import { renderVisitor } from './visitor-views.js';
+import { isPhone, walletAppLinks } from './wallet.js';
 
 const METAMASK_URL = 'https://metamask.io/download/';
+
+/**
+ * No wallet in this browser. On a phone: links that reopen the page inside wallet apps' browsers;
+ * anywhere: WalletConnect when the site configured it; on a computer: where to get a wallet.
+ */
+function renderNoWallet(host: ChatHost, c: ChatController): TemplateResult {
+  const s = c.session;
+  const phone = isPhone();
+  const wc = !!host.walletConnectProjectId;
+  const href = globalThis.location?.href ?? '';
+  return html`<div part="no-wallet" class="notice" tabindex="-1" data-phone=${phone ? 'true' : 'false'}>
+    <p>${phone ? copy.wallet.noneHerePhone : copy.wallet.needOne}</p>
+    ${phone
+      ? html`<ul part="wallet-links" class="wallet-links">
+          ${walletAppLinks(href).map(
+            (l) => html`<li><a part="link wallet-link" class="target button-link" href=${l.url} rel="noopener noreferrer" data-wallet=${l.name}>${copy.wallet.openIn(l.name)}</a></li>`,
+          )}
+        </ul>`
+      : nothing}
+    ${wc
+      ? html`<p class="small">${phone ? copy.wallet.walletConnectHintPhone : copy.wallet.walletConnectHint}</p>
+          <button part="walletconnect-button" type="button" @click=${() => s.connectWalletConnect()}>${copy.wallet.walletConnect}</button>`
+      : nothing}
+    ${phone
+      ? nothing
+      : html`<p><a part="link" href=${METAMASK_URL} target="_blank" rel="noopener noreferrer">${copy.wallet.getMetaMask}</a>${copy.wallet.getMetaMaskAfter}</p>`}
+    <button part="connect-button" class="secondary" type="button" @click=${() => s.disconnect()}>${copy.wallet.tryAgain}</button>
+    ${errorText(c, 'connect')}
+  </div>`;
+}
 
 /** The wallet states shown instead of the composer / inbox: no wallet, wrong network. */
 export function renderWalletNotice(host: ChatHost, c: ChatController): Maybe {
   const s = c.session;
-  if (s.phase === 'no-wallet') {
-    return html`<div part="no-wallet" class="notice" tabindex="-1">
-      <p>${copy.wallet.needOne}</p>
-      <p><a part="link" href=${METAMASK_URL} target="_blank" rel="noopener noreferrer">${copy.wallet.getMetaMask}</a>${copy.wallet.getMetaMaskAfter}</p>
-      <button part="connect-button" class="secondary" type="button" @click=${() => s.disconnect()}>${copy.wallet.tryAgain}</button>
-    </div>`;
-  }
+  if (s.phase === 'no-wallet') return renderNoWallet(host, c);
   if (s.phase === 'wrong-chain') {
     const busy = c.activity.is('switch-chain');
     const name = c.chat.chain.name;

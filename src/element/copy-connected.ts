@@ -24,6 +24,12 @@ export const copy = {
   // ---------------------------------------------------------------- wallet and network
   wallet: {
     needOne: 'To send or receive paid messages you need a crypto wallet that works with Harmony.',
+    noneHerePhone: 'This browser has no wallet. Open this page in your wallet app, where its browser brings the wallet:',
+    openIn: (name: string) => `Open in ${name}`,
+    walletConnect: 'Connect a wallet app (WalletConnect)',
+    walletConnectHintPhone: 'Or keep this browser and connect the wallet app on this phone through WalletConnect.',
+    walletConnectHint: 'Or connect a wallet app on your phone: WalletConnect shows a code to scan.',
+    noAppYet: 'No wallet app yet? ',
     getMetaMask: 'Get MetaMask',
     getMetaMaskAfter: ' (free browser extension and app), add some ONE, then come back and connect.',
     tryAgain: 'Try again',

@@ -164,6 +164,13 @@ export class HarmonyPaidChat extends LitElement implements ClaimFormHost {
   /** Base URL of the email notifier; when set, the creator's settings offer "Email me about new messages". */
   @property({ attribute: 'notifier-url' }) notifierUrl?: string;
 
+  /**
+   * The site's WalletConnect project id (from WalletConnect's dashboard; a public identifier).
+   * When set, visitors without a wallet in their browser — most phones — can connect a wallet app
+   * through WalletConnect. Its code loads only when asked for.
+   */
+  @property({ attribute: 'walletconnect-project-id' }) walletConnectProjectId?: string;
+
   /** An EIP-1193 provider brought by the host page; used instead of discovering a wallet. */
   @property({ attribute: false }) provider?: Eip1193Provider;
 

@@ -12,6 +12,7 @@ export interface ChatHost extends ReactiveControllerHost, HTMLElement {
   contract?: string;
   provider?: Eip1193Provider;
   notifierUrl?: string;
+  walletConnectProjectId?: string;
   readonly card: Card | undefined;
   announce(text: string, tone?: StatusTone): void;
   refreshCard(): Promise<Card | undefined>;

@@ -11,7 +11,7 @@ import type { PaidChat } from '../sdk/client.js';
 import type { Activity } from './activity.js';
 import { copy } from './copy-connected.js';
 import { HarmonyConnectEvent } from './events.js';
-import { chooseWallet, observeProvider, type Eip1193Provider, type WalletChoice } from './wallet.js';
+import { chooseWallet, chooseWalletConnect, observeProvider, type Eip1193Provider, type WalletChoice } from './wallet.js';
 import type { ChatHost } from './host.js';
 
 export type Phase = 'idle' | 'connecting' | 'no-wallet' | 'wrong-chain' | 'ready';
@@ -77,8 +77,16 @@ export class WalletSession {
     return this.phase === 'ready' || this.phase === 'wrong-chain';
   }
 
-  /** Connects a wallet (host provider → single EIP-6963 wallet → web3-onboard modal). */
-  async connect(): Promise<boolean> {
+  /** Connects through WalletConnect (offered when the site set `walletconnect-project-id`). */
+  connectWalletConnect(): Promise<boolean> {
+    const projectId = this.#host.walletConnectProjectId;
+    if (!projectId) return Promise.resolve(false);
+    if (this.phase === 'no-wallet') this.phase = 'idle';
+    return this.connect(() => chooseWalletConnect({ chain: this.#chat.chain, walletConnectProjectId: projectId }));
+  }
+
+  /** Connects a wallet (host provider → single EIP-6963 wallet → web3-onboard modal), or the one `choose` gives. */
+  async connect(choose?: () => Promise<WalletChoice | undefined>): Promise<boolean> {
     if (this.phase === 'connecting') return false;
     if (this.connected) return this.phase === 'ready';
     const activity = this.#owner.activity;
@@ -88,7 +96,7 @@ export class WalletSession {
     this.#host.requestUpdate();
     const generation = ++this.#generation;
     try {
-      const choice = await chooseWallet({ provider: this.#host.provider, chain: this.#chat.chain });
+      const choice = await (choose ?? (() => chooseWallet({ provider: this.#host.provider, chain: this.#chat.chain, walletConnectProjectId: this.#host.walletConnectProjectId })))();
       if (generation !== this.#generation) return false;
       if (!choice) {
         this.phase = 'no-wallet';

@@ -4,8 +4,11 @@
  * 1. the host page's own EIP-1193 provider (the element's `provider` property);
  * 2. exactly one wallet announcing itself through EIP-6963 — used directly, no modal;
  * 3. otherwise (several wallets, or only a legacy `window.ethereum`) web3-onboard's modal, whose
- *    code (the heaviest dependency) is imported only here, on demand;
- * 4. no wallet at all: `undefined`, and the element explains where to get one.
+ *    code (the heaviest dependency) is imported only here, on demand — with WalletConnect in it
+ *    when the site set `walletconnect-project-id`;
+ * 4. no wallet at all: `undefined`, and the element offers what works without one: WalletConnect
+ *    (when configured; its module is imported only when asked for) and links that reopen the
+ *    page inside wallet apps' browsers (on a phone), or where to get a wallet.
  */
 import type { Chain } from 'viem';
 import { PaidChatError } from '../sdk/errors.js';
@@ -34,7 +37,7 @@ export interface WalletChoice {
   provider: Eip1193Provider;
   /** Wallet name when known ("MetaMask"). */
   name?: string;
-  via: 'host' | 'eip6963' | 'onboard';
+  via: 'host' | 'eip6963' | 'onboard' | 'walletconnect';
 }
 
 /** Asks wallets to announce themselves (EIP-6963) and collects the answers for `waitMs`. */
@@ -60,23 +63,35 @@ export async function discoverWallets(waitMs = 120): Promise<Eip6963ProviderDeta
 }
 
 /**
- * Picks the wallet to use. Returns undefined when there is none at all.
+ * Picks the wallet to use. Returns undefined when there is none at all (the element then offers
+ * what works without one: WalletConnect when configured, links into wallet apps' browsers).
  *
  * @throws PaidChatError `USER_REJECTED` when the visitor closes the wallet modal without choosing.
  */
-export async function chooseWallet(opts: { provider?: Eip1193Provider; chain: Chain; appName?: string }): Promise<WalletChoice | undefined> {
+export async function chooseWallet(opts: { provider?: Eip1193Provider; chain: Chain; appName?: string; walletConnectProjectId?: string }): Promise<WalletChoice | undefined> {
   if (opts.provider) return { provider: opts.provider, via: 'host' };
   const announced = await discoverWallets();
   if (announced.length === 1) return { provider: announced[0]!.provider, name: announced[0]!.info?.name, via: 'eip6963' };
   const legacy = (globalThis as { ethereum?: Eip1193Provider }).ethereum;
   if (announced.length === 0 && !legacy) return undefined;
-  return connectWithOnboard(opts.chain, opts.appName);
+  return connectWithOnboard(opts.chain, { appName: opts.appName, walletConnectProjectId: opts.walletConnectProjectId, injected: true });
+}
+
+/** Connects through WalletConnect only (a phone without an injected wallet, or a desktop with a phone wallet). */
+export async function chooseWalletConnect(opts: { chain: Chain; appName?: string; walletConnectProjectId: string }): Promise<WalletChoice> {
+  return connectWithOnboard(opts.chain, { appName: opts.appName, walletConnectProjectId: opts.walletConnectProjectId, injected: false });
 }
 
 type OnboardApi = {
-  connectWallet(): Promise<Array<{ label: string; provider: Eip1193Provider }>>;
+  connectWallet(options?: { autoSelect?: { label: string; disableModals: boolean } }): Promise<Array<{ label: string; provider: Eip1193Provider }>>;
 };
-let onboard: Promise<OnboardApi> | undefined;
+
+/** The parts of web3-onboard the element uses, each loaded on demand (tests may replace them). */
+export const onboardLoaders = {
+  core: () => import('@web3-onboard/core') as Promise<{ default: (init: any) => unknown }>,
+  injected: () => import('@web3-onboard/injected-wallets') as Promise<{ default: (options?: any) => unknown }>,
+  walletConnect: () => import('@web3-onboard/walletconnect') as Promise<{ default: (options: any) => unknown }>,
+};
 
 function onboardChain(chain: Chain) {
   return {
@@ -88,30 +103,99 @@ function onboardChain(chain: Chain) {
   };
 }
 
-/** web3-onboard with its injected-wallets module, Harmony mainnet/testnet and the local chain. */
-async function connectWithOnboard(chain: Chain, appName = 'Harmony Paid Chat'): Promise<WalletChoice> {
-  onboard ??= (async () => {
-    const [{ default: Onboard }, { default: injectedModule }] = await Promise.all([
-      import('@web3-onboard/core'),
-      import('@web3-onboard/injected-wallets'),
-    ]);
-    const chains = [harmony, harmonyTestnet, local].map((c) => (c.id === chain.id ? chain : c)).map(onboardChain);
-    if (!chains.some((c) => c.id === `0x${chain.id.toString(16)}`)) chains.unshift(onboardChain(chain));
-    return Onboard({
-      wallets: [injectedModule()],
-      chains,
-      appMetadata: { name: appName, description: 'Paid, end-to-end encrypted messages on Harmony' } as any,
-      accountCenter: { desktop: { enabled: false }, mobile: { enabled: false } },
-      disableFontDownload: true,
-    } as any) as unknown as OnboardApi;
-  })().catch((e) => {
-    onboard = undefined;
-    throw e;
-  });
-  const wallets = await (await onboard).connectWallet();
+/** Harmony mainnet, testnet and the local chain, with the element's chain (and its RPC URL) first. */
+export function onboardChains(chain: Chain) {
+  return [chain, ...[harmony, harmonyTestnet, local].filter((c) => c.id !== chain.id)].map(onboardChain);
+}
+
+/**
+ * WalletConnect's options: the site's project id, the element's chain as the one chain a wallet
+ * must support (so the session is on Harmony), the other Harmony chains as optional, and the
+ * page's address as the dapp URL (some wallets refuse a session without one).
+ */
+export function walletConnectOptions(chain: Chain, projectId: string, dappUrl = globalThis.location?.href) {
+  return {
+    projectId,
+    requiredChains: [chain.id],
+    optionalChains: [harmony, harmonyTestnet].map((c) => c.id).filter((id) => id !== chain.id),
+    ...(dappUrl ? { dappUrl } : {}),
+  };
+}
+
+export interface OnboardConfig {
+  appName?: string;
+  walletConnectProjectId?: string;
+  /** Offer the injected wallets (browser extensions, a wallet app's own browser). */
+  injected: boolean;
+}
+
+/** web3-onboard's init: the injected-wallets module and/or WalletConnect, the Harmony chains, no fonts, no account center. */
+export async function onboardInit(chain: Chain, config: OnboardConfig, load = onboardLoaders): Promise<Record<string, unknown>> {
+  const wallets: unknown[] = [];
+  const [injected, wc] = await Promise.all([
+    config.injected ? load.injected() : undefined,
+    config.walletConnectProjectId ? load.walletConnect() : undefined,
+  ]);
+  if (injected) wallets.push(injected.default());
+  if (wc && config.walletConnectProjectId) wallets.push(wc.default(walletConnectOptions(chain, config.walletConnectProjectId)));
+  return {
+    wallets,
+    chains: onboardChains(chain),
+    appMetadata: { name: config.appName ?? 'Harmony Paid Chat', description: 'Paid, end-to-end encrypted messages on Harmony', explore: globalThis.location?.origin },
+    accountCenter: { desktop: { enabled: false }, mobile: { enabled: false } },
+    disableFontDownload: true,
+  };
+}
+
+const onboards = new Map<string, Promise<OnboardApi>>();
+
+/** One web3-onboard per chain and configuration (it keeps its own state), made on first use. */
+function loadOnboard(chain: Chain, config: OnboardConfig): Promise<OnboardApi> {
+  const key = `${chain.id}|${config.walletConnectProjectId ?? ''}|${config.injected}`;
+  let p = onboards.get(key);
+  if (!p) {
+    p = (async () => {
+      const [{ default: Onboard }, init] = await Promise.all([onboardLoaders.core(), onboardInit(chain, config)]);
+      return Onboard(init as any) as OnboardApi;
+    })();
+    p.catch(() => onboards.delete(key));
+    onboards.set(key, p);
+  }
+  return p;
+}
+
+async function connectWithOnboard(chain: Chain, config: OnboardConfig): Promise<WalletChoice> {
+  const api = await loadOnboard(chain, config);
+  // WalletConnect alone: straight to its own QR code / wallet list, without onboard's picker.
+  const wallets = await api.connectWallet(config.injected ? undefined : { autoSelect: { label: 'WalletConnect', disableModals: true } });
   const first = wallets[0];
   if (!first) throw new PaidChatError('USER_REJECTED', 'No wallet was chosen. Choose a wallet to continue.');
-  return { provider: first.provider, name: first.label, via: 'onboard' };
+  return { provider: first.provider, name: first.label, via: config.injected ? 'onboard' : 'walletconnect' };
+}
+
+/** True on a phone or tablet (where wallets live in apps, not in the browser). */
+export function isPhone(): boolean {
+  const nav = globalThis.navigator as (Navigator & { userAgentData?: { mobile?: boolean } }) | undefined;
+  if (!nav) return false;
+  if (nav.userAgentData?.mobile) return true;
+  return /Android|iPhone|iPad|iPod|Mobile|Opera Mini|IEMobile/i.test(nav.userAgent);
+}
+
+/**
+ * Links that reopen this page inside a wallet app's own browser (where a wallet is injected), in
+ * each wallet's documented format: MetaMask `https://link.metamask.io/dapp/<url without scheme>`,
+ * Trust Wallet `https://link.trustwallet.com/open_url?coin_id=60&url=<encoded url>` (60: the EVM
+ * browser; the widget then asks to switch to Harmony), Coinbase Wallet
+ * `https://go.cb-w.com/dapp?cb_url=<encoded url>`. Without the app installed, each lands on its
+ * download page.
+ */
+export function walletAppLinks(href: string): { name: string; url: string }[] {
+  const noScheme = href.replace(/^https?:\/\//, '');
+  return [
+    { name: 'MetaMask', url: `https://link.metamask.io/dapp/${noScheme}` },
+    { name: 'Trust Wallet', url: `https://link.trustwallet.com/open_url?coin_id=60&url=${encodeURIComponent(href)}` },
+    { name: 'Coinbase Wallet', url: `https://go.cb-w.com/dapp?cb_url=${encodeURIComponent(href)}` },
+  ];
 }
 
 /** Wraps a provider to report the wallet prompts the SDK makes (to show "confirm in wallet" → "sending"). */

@@ -251,13 +251,6 @@ export default css`  *,
     color: var(--_link);
   }
 
-  /* A link on its own (not inside a sentence) is a touch target too. */
-  a.target {
-    display: inline-flex;
-    align-items: center;
-    min-block-size: var(--_target);
-  }
-
   :focus-visible {
     outline: 2px solid var(--_accent);
     outline-offset: 2px;

@@ -1,6 +1,6 @@
 import { css } from 'lit';
 
-/** The key panel, its notices and hints, read-state labels, follow-ups and threads. */
+/** The key panel, its notices and hints, read-state labels, follow-ups and threads, wallet links. */
 export default css`
   .account-row {
     display: flex;
@@ -79,6 +79,30 @@ export default css`
     gap: calc(var(--_space) * 0.5);
     padding-inline-start: 0.6em;
     border-inline-start: 2px dashed var(--_border);
+  }
+
+  .wallet-links {
+    list-style: none;
+    padding: 0;
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5em;
+  }
+
+  a.button-link {
+    justify-content: center;
+    padding: 0.55em 1.1em;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius-inner);
+    text-decoration: none;
+    font-weight: 650;
+  }
+
+  /* A link on its own (not inside a sentence) is a touch target too. */
+  a.target {
+    display: inline-flex;
+    align-items: center;
+    min-block-size: var(--_target);
   }
 
   @container (max-width: 416px) {
