@@ -239,3 +239,68 @@ export function nextEvent<E extends Event = CustomEvent>(el: HTMLElement, name: 
     el.addEventListener(name, on);
   });
 }
+
+/**
+ * Watches (and can cut) the element's RPC traffic. The element is pointed at `url` — the same
+ * anvil under another host name (`localhost` instead of `127.0.0.1`), so that the test's own
+ * set-up calls (other parties, through the SDK) are neither counted nor cut. Records each
+ * JSON-RPC method, and for `eth_call` the contract function (by selector).
+ */
+export interface RpcSpy {
+  url: string;
+  /** JSON-RPC calls since the last reset: `eth_blockNumber`, `eth_call:getMessage`, … */
+  calls: string[];
+  /** HTTP requests since the last reset. */
+  requests: number;
+  /** While true every request to `url` fails as a dropped connection does. */
+  down: boolean;
+  reset(): void;
+  restore(): void;
+}
+
+export async function rpcSpy(): Promise<RpcSpy> {
+  const c = await chainInfo();
+  const url = c.rpcUrl.replace('127.0.0.1', 'localhost');
+  const { toFunctionSelector } = await import('viem');
+  const names = new Map<string, string>();
+  for (const item of paidChatAbi) if (item.type === 'function') names.set(toFunctionSelector(item as any), item.name);
+  const original = window.fetch;
+  const spy: RpcSpy = {
+    url,
+    calls: [],
+    requests: 0,
+    down: false,
+    reset() {
+      spy.calls = [];
+      spy.requests = 0;
+    },
+    restore() {
+      window.fetch = original;
+    },
+  };
+  window.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (target.startsWith(url)) {
+      spy.requests++;
+      if (spy.down) throw new TypeError('Failed to fetch');
+      try {
+        const body = JSON.parse(String(init?.body ?? ''));
+        for (const call of Array.isArray(body) ? body : [body]) {
+          const data: string | undefined = call.method === 'eth_call' ? call.params?.[0]?.data : undefined;
+          spy.calls.push(data ? `eth_call:${names.get(data.slice(0, 10)) ?? data.slice(0, 10)}` : call.method);
+        }
+      } catch {
+        /* not JSON: counted as a request only */
+      }
+    }
+    return original(input as RequestInfo, init);
+  };
+  return spy;
+}
+
+/** Pretends the tab is hidden (or shown again), as the browser does when the user switches tabs. */
+export function setTabHidden(hidden: boolean): void {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+  document.dispatchEvent(new Event('visibilitychange'));
+}
