@@ -113,6 +113,7 @@ export class Messaging {
     if (!res) {
       if (this.#c.activity.errorFor('send')?.code === 'SENDER_BLOCKED') {
         this.#c.reads.mine = { ...this.#c.reads.mine, blocked: true };
+        this.#host.requestUpdate();
         await this.#host.focusSelector('[part~="blocked-notice"]', true);
         return;
       }
@@ -203,7 +204,10 @@ export class Messaging {
     const res = await this.#c.activity.run('follow-up', key, () => this.#c.chat.postFollowUp({ with: withWho, text }), copy.progress.prompt('follow-up'));
     if (!res) {
       const code = this.#c.activity.errorFor('follow-up', key)?.code;
-      if (key === 'mine' && code === 'SENDER_BLOCKED') this.#c.reads.mine = { ...this.#c.reads.mine, blocked: true };
+      if (key === 'mine' && code === 'SENDER_BLOCKED') {
+        this.#c.reads.mine = { ...this.#c.reads.mine, blocked: true };
+        this.#host.requestUpdate();
+      }
       await this.#host.focusSelector(code === 'SENDER_BLOCKED' ? '[part~="blocked-notice"]' : input, true);
       return;
     }
