@@ -80,7 +80,7 @@ try {
     const child = spawn(
       process.execPath,
       [
-        '--import', 'tsx', join(ROOT, 'src/notifier/main.ts'),
+        '--import', 'tsx', join(ROOT, 'notifier/src/main.ts'),
         '--chain', 'local',
         '--rpc-url', anvil.rpcUrl,
         '--contract', contract,

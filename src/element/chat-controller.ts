@@ -878,7 +878,7 @@ export class ChatController implements ReactiveController {
     const email = this.settings.email.trim();
     if (!notifierUrl || !email) return;
     const ok = await this.#run('email', undefined, async () => {
-      const protocol = await import('../notifier/protocol.js');
+      const protocol = await import('../sdk/notifier-client.js');
       const problem = protocol.emailProblem(email);
       if (problem) throw new PaidChatError('TRANSACTION_FAILED', `${problem} Check the email address and try again.`, { email });
       try {

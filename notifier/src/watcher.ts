@@ -11,11 +11,7 @@
  */
 import { getBlock, readContract } from 'viem/actions';
 import { getAddress, type Address, type Hex } from 'viem';
-import { bytes32ToHandle } from '../sdk/handles.js';
-import type { ChatEvent, PaidChat } from '../sdk/client.js';
-import { logWindows, withRetry } from '../sdk/rpc.js';
-import { paidChatAbi } from '../sdk/generated/paid-chat.js';
-import { explorerTxUrl } from '../sdk/chains.js';
+import { bytes32ToHandle, logWindows, withRetry, paidChatAbi, explorerTxUrl, type ChatEvent, type PaidChat } from 'harmony-paid-chat';
 import type { Store, Subscription, NewNotification } from './db.js';
 import type { Logger } from './log.js';
 import type { NotificationFacts, Party } from './emails.js';
