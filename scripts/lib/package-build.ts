@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { join, relative } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { ROOT } from './build.js';
+import { cdnSnippets, type Integrity } from './snippets.js';
 
 export const PLUGIN_SLUG = 'harmony-paid-chat';
 export const PLUGIN_DIR = join(ROOT, 'integrations/wordpress', PLUGIN_SLUG);
@@ -96,8 +97,13 @@ export function buildPackages(log: (line: string) => void = console.log): BuildR
   run('dist/*.d.ts', ['tsc', '-p', 'tsconfig.build.json']);
   run('notifier/dist/ (tsc)', ['tsc', '-p', 'notifier/tsconfig.json']);
 
-  const integrity = Object.fromEntries(CDN_ENTRIES.map((f) => [f, sri(join(ROOT, 'cdn', f))]));
-  writeFileSync(join(ROOT, 'cdn/integrity.json'), JSON.stringify({ version, ...integrity }, null, 2) + '\n');
+  // SRI of what a page names by URL: the two entries, and the chunks the module entry imports statically.
+  const entry = readFileSync(join(ROOT, 'cdn/harmony-paid-chat.js'), 'utf8');
+  const preload = [...entry.matchAll(/(?:^|[;\s}])import\s*(?:[\w*{}\s,$]*?from\s*)?["']\.\/(chunks\/[^"']+)["']/g)].map((m) => m[1]!);
+  if (!preload.length) throw new Error('cdn/harmony-paid-chat.js imports no chunk statically: the SRI snippet expects one (see scripts/lib/snippets.ts)');
+  const integrity = Object.fromEntries([...CDN_ENTRIES, ...preload].map((f) => [f, sri(join(ROOT, 'cdn', f))]));
+  const record: Integrity = { version, files: integrity, preload };
+  writeFileSync(join(ROOT, 'cdn/integrity.json'), JSON.stringify(record, null, 2) + '\n');
 
   // The plugin carries the module build (entry + lazy chunks) and loads it from itself.
   const pluginJs = join(PLUGIN_DIR, 'js');
@@ -114,8 +120,10 @@ export function buildPackages(log: (line: string) => void = console.log): BuildR
   writeFileSync(zip, zipSync(files, { level: 9 }));
   log(`· WordPress plugin ${relative(ROOT, zip)} (${Math.round(statSync(zip).size / 1024)} KB)`);
 
-  log(`\nharmony-paid-chat ${version}: Subresource Integrity of the CDN files (also in cdn/integrity.json):`);
-  for (const [f, h] of Object.entries(integrity)) log(`  https://unpkg.com/harmony-paid-chat@${version}/cdn/${f}\n    integrity="${h}"`);
+  log(`\nharmony-paid-chat ${version}: Subresource Integrity of the CDN files (cdn/integrity.json; \`npm run docs\` puts them into README.md and docs/webflow.md):`);
+  for (const [f, h] of Object.entries(integrity)) log(`  ${f}  ${h}`);
+  const snippets = cdnSnippets(record);
+  log(`\nModule build:\n${snippets.module}\n\nClassic build:\n${snippets.classic}`);
   return { version, integrity, pluginZip: zip, seconds: (Date.now() - t0) / 1000 };
 }
 
