@@ -3,7 +3,7 @@
  * keys, so the demo works without a wallet extension: act as @satoshi or as an admirer. It hands
  * the same EIP-1193 provider to every <harmony-paid-chat> on the page (the `provider` property).
  */
-import { TestWallet } from '../test/support/test-wallet.js';
+import { TestWallet } from '../scripts/lib/test-wallet.js';
 
 const ROLES = [
   { index: 1, label: '@satoshi (creator)' },

@@ -102,7 +102,7 @@ const OPTIONS: OptionSpec[] = [
 
 export const HELP = `harmony-paid-chat-notifier — emails people about their Harmony Paid Chat messages
 
-Usage: harmony-paid-chat-notifier [options]     (or: npm run notifier -- [options])
+Usage: harmony-paid-chat-notifier [options]     (in a source checkout: npm run notifier -- [options])
 
 Every option can also be set by an environment variable; a flag wins over the variable.
 Durations take a unit (500ms, 2s, 5m, 24h, 7d); a bare number is in the unit named below.
@@ -111,8 +111,8 @@ ${OPTIONS.map((o) => {
   const head = `  --${o.flag}${o.arg ? ` ${o.arg}` : ''}`;
   return `${head.padEnd(34)} ${o.help}\n${' '.repeat(35)}env ${o.env}${o.def ? ` · default ${o.def}` : ''}`;
 }).join('\n')}
-  --version                          Print the notifier's and the SDK's versions and exit.
-  --help                             Print this and exit.
+${'  --version'.padEnd(34)} Print the notifier's and the SDK's versions and exit.
+${'  --help'.padEnd(34)} Print this and exit.
 
 HTTP API (JSON):  GET /v1/health · POST /v1/subscriptions · GET /v1/confirm?token= ·
                   GET|POST /v1/unsubscribe?token= (RFC 8058 one-click) · GET /v1/status (admin)
