@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { ROOT } from './build.js';
 import { cdnSnippets, type Integrity } from './snippets.js';
@@ -127,7 +127,34 @@ export function buildPackages(log: (line: string) => void = console.log): BuildR
   return { version, integrity, pluginZip: zip, seconds: (Date.now() - t0) / 1000 };
 }
 
-/** Builds unless every output is newer than every source. */
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Builds unless every output is newer than every source. Test files running side by side share one
+ * build: the first takes a lock (a directory), the others wait for it and find the build fresh.
+ */
 export function ensurePackageBuild(): void {
-  if (!isPackageBuildFresh()) buildPackages(() => undefined);
+  if (isPackageBuildFresh()) return;
+  const lock = join(ROOT, 'node_modules/.cache/hpc-build.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A lock older than 10 minutes belongs to a build that died: take it over.
+      if (Date.now() - statSync(lock).mtimeMs > 10 * 60_000 || Date.now() > deadline) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      sleep(500);
+    }
+  }
+  try {
+    if (!isPackageBuildFresh()) buildPackages(() => undefined);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
