@@ -13,6 +13,7 @@ import { stringToHex, hexToString, type Address, type Chain, type Client, type H
 import { getBalance, getBlock } from 'viem/actions';
 import { parseAddress } from './address.js';
 import type { BackupEntryMeta } from './backup.js';
+import type { RawCardProfile } from './card.js';
 import { resolveChain, resolveContract, type ChainName } from './chains.js';
 import { withoutLogs, type ChatCore } from './core.js';
 import { PaidChatError } from './errors.js';
@@ -58,17 +59,8 @@ export interface PaidChatOptions {
   fromBlock?: bigint;
 }
 
-/** The contract's `Profile` tuple, as viem decodes it. */
-interface RawProfile {
-  account: Address;
-  handle: Hex;
-  price: bigint;
-  followUpPrice: bigint;
-  window: bigint;
-  keyId: number;
-  key: Hex;
-  inboxCount: bigint;
-}
+/** The contract's `Profile` tuple, as viem decodes it (the card reader decodes the same tuple by hand). */
+type RawProfile = RawCardProfile;
 
 function toProfile(raw: RawProfile, address: Address): Profile {
   let publicKey: Uint8Array | undefined;
