@@ -3,10 +3,19 @@
  *  - dist/      ES modules for bundlers (dependencies external) — types come from `tsc -p tsconfig.build.json`
  *  - cdn/harmony-paid-chat.js          self-contained ES module for a <script type="module"> tag; wallet,
  *                                      chain and crypto code sit in lazily loaded chunks (cdn/chunks/)
- *  - cdn/harmony-paid-chat.classic.js  one classic script for hosts that cannot use modules
+ *  - cdn/harmony-paid-chat.classic.js  one classic script for hosts that cannot use modules (the module
+ *                                      build inlined)
  * The dev wallet switcher of the demo is never part of these builds.
+ *
+ * The dependency list is read from package.json: in dist/ every package import stays an import and
+ * must be a declared dependency (the build fails otherwise); the version is written in from
+ * package.json (`__HARMONY_PAID_CHAT_VERSION__`, see src/sdk/version.ts).
+ * `npm run build` (scripts/build.ts) runs this, then the declarations, the notifier, the SRI hashes
+ * and the WordPress plugin zip.
  */
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import esbuild from 'rollup-plugin-esbuild';
@@ -15,6 +24,47 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
 const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 const isExternal = (id) => id.startsWith('node:') || external.some((d) => id === d || id.startsWith(`${d}/`));
 
+/** dist/: a package import that is not a declared dependency would be bundled silently; refuse it. */
+const onlyDeclaredDependencies = () => ({
+  name: 'only-declared-dependencies',
+  resolveId(source, importer) {
+    if (!importer || source.startsWith('\0') || source.startsWith('.') || source.startsWith('/') || isExternal(source)) return null;
+    this.error(`"${source}" (imported by ${importer}) is not in package.json "dependencies" or "peerDependencies"; add it there, or it would be bundled into dist/ as a second copy.`);
+  },
+});
+
+/**
+ * Chunk file names from the chunk's modules and the version, not from its content hash: rollup's
+ * content hashes of chunks that import each other in a cycle (wallet and SDK chunks do) came out
+ * differently from one run to the next under load, and the README pins SRI hashes of these files,
+ * so the build must be byte-for-byte reproducible. The version in the name still changes every URL
+ * with each release (caches, the WordPress plugin's chunks).
+ */
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+const stableId = (id) => {
+  const clean = id.replace(/\\/g, '/');
+  const nm = clean.indexOf('/node_modules/');
+  return nm >= 0 ? clean.slice(nm + 1) : clean.startsWith(ROOT) ? clean.slice(ROOT.length) : clean;
+};
+const chunkFileNames = (chunk) => {
+  const key = [pkg.version, ...chunk.moduleIds.map(stableId).sort()].join('\n');
+  return `chunks/[name]-${createHash('sha256').update(key).digest('base64url').slice(0, 10)}.js`;
+};
+
+/**
+ * The CommonJS plugin's helpers module used to land at a place in its chunk that varied between runs
+ * (which CommonJS module happened to be transformed first). Importing it first thing in the entry
+ * gives it the first place in execution order, every time (it has no side effects: nothing is added
+ * to the entry chunk).
+ */
+const helpersFirst = () => ({
+  name: 'commonjs-helpers-first',
+  transform(code, id) {
+    if (id.replace(/\\/g, '/').endsWith(ELEMENT)) return { code: `import '\0commonjsHelpers.js';\n${code}`, map: null };
+    return null;
+  },
+});
+
 const ts = (minify) =>
   esbuild({
     include: /\.[jt]s$/,
@@ -22,7 +72,7 @@ const ts = (minify) =>
     minify,
     legalComments: 'none',
     tsconfig: 'tsconfig.json',
-    define: { 'process.env.NODE_ENV': '"production"' },
+    define: { 'process.env.NODE_ENV': '"production"', __HARMONY_PAID_CHAT_VERSION__: JSON.stringify(pkg.version) },
   });
 
 const browserResolve = () =>
@@ -45,21 +95,24 @@ const ELEMENT = 'src/element/harmony-paid-chat.ts';
 export default [
   {
     input: { index: 'src/index.ts', 'element/harmony-paid-chat': ELEMENT, 'sdk/card': 'src/sdk/card.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames },
     external: isExternal,
-    plugins: [nodeResolve({ extensions: ['.mjs', '.js', '.ts'] }), ts(false)],
+    plugins: [onlyDeclaredDependencies(), nodeResolve({ extensions: ['.mjs', '.js', '.ts'] }), ts(false)],
     onwarn,
   },
   {
     input: { 'harmony-paid-chat': ELEMENT },
-    output: { dir: 'cdn', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: false },
-    plugins: [browserResolve(), commonjs({ transformMixedEsModules: true }), ts(true)],
+    output: { dir: 'cdn', format: 'es', entryFileNames: '[name].js', chunkFileNames, sourcemap: false },
+    plugins: [helpersFirst(), browserResolve(), commonjs({ transformMixedEsModules: true }), ts(true)],
     onwarn,
   },
+  // The classic build is the module build above, inlined into one classic script: the same code, and
+  // ES modules only here, so the order of modules cannot vary (built from the sources through the
+  // CommonJS plugin, it varied between runs).
   {
-    input: ELEMENT,
+    input: 'cdn/harmony-paid-chat.js',
     output: { file: 'cdn/harmony-paid-chat.classic.js', format: 'iife', inlineDynamicImports: true, sourcemap: false },
-    plugins: [browserResolve(), commonjs({ transformMixedEsModules: true }), ts(true)],
+    plugins: [ts(true)],
     onwarn,
   },
 ];

@@ -20,6 +20,7 @@ import * as esbuild from 'esbuild';
 import { register } from 'tsx/esm/api';
 
 const require = createRequire(import.meta.url);
+const pkg = require('./package.json');
 register();
 const { CHROME_FLAGS, findChrome } = await import('./scripts/lib/chromium.ts');
 
@@ -158,7 +159,8 @@ export default {
   plugins: [
     prebundlePlugin(),
     chainPlugin(),
-    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json' }),
+    // The version the builds write in from package.json (src/sdk/version.ts), here too.
+    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json', define: { __HARMONY_PAID_CHAT_VERSION__: JSON.stringify(pkg.version) } }),
   ],
   browsers: [
     chromeLauncher({

@@ -196,7 +196,7 @@ export async function runNotifierBench(opts: NotifierBenchOptions = {}) {
       process.execPath,
       [
         ...(process.env.NOTIFIER_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.NOTIFIER_BENCH_PROF}`] : []),
-        '--import', 'tsx', 'src/notifier/main.ts',
+        '--import', 'tsx', 'notifier/src/main.ts',
         '--chain', 'local', '--rpc-url', tc.rpcUrl, '--contract', tc.contract,
         '--from-block', String(await tc.publicClient.getBlockNumber()),
         '--smtp-url', smtp.url, '--from', 'Paid Chat <notify@paidchat.test>',

@@ -3,6 +3,7 @@ import { runGasBench } from './gas.js';
 import { runSdkBench } from './sdk.js';
 import { runBundleBench } from './bundle.js';
 import { runNotifierBench } from './notifier.js';
+import { runInstallBench } from './install.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   sdk: runSdkBench,
   bundle: runBundleBench,
   notifier: runNotifierBench,
+  install: runInstallBench,
 };
 for (const [name, run] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;

@@ -8,7 +8,7 @@
  * into this browser, exactly as a user restores a backup in a new browser. Until that is done the
  * wallet answers nothing, so the widgets never read before the keys are here.
  */
-import { TestWallet } from '../test/support/test-wallet.js';
+import { TestWallet } from '../scripts/lib/test-wallet.js';
 import { createPaidChat } from '../src/sdk/index.js';
 import { local } from '../src/sdk/chains.js';
 

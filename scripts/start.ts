@@ -20,7 +20,7 @@ import { ensureBuildAsync, ROOT } from './lib/build.js';
 import { startDemoServer } from './lib/demo-server.js';
 import { local } from '../src/sdk/chains.js';
 import { toOneAddress } from '../src/sdk/address.js';
-import { startTestSmtp } from '../test/support/smtp.js';
+import { startTestSmtp } from './lib/smtp.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -80,7 +80,7 @@ try {
     const child = spawn(
       process.execPath,
       [
-        '--import', 'tsx', join(ROOT, 'src/notifier/main.ts'),
+        '--import', 'tsx', join(ROOT, 'notifier/src/main.ts'),
         '--chain', 'local',
         '--rpc-url', anvil.rpcUrl,
         '--contract', contract,

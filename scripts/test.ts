@@ -1,7 +1,9 @@
 /**
- * `npm test`: everything, in order — types, the Node suites (contract, SDK, notifier, the built
- * widget and `npm start` in Chromium, against anvil and a loopback SMTP server), then the element's
- * browser suites in real Chromium. Ends with one line counting every test that ran.
+ * `npm test`: everything, in order — types, the build (`npm run build`, when stale), the Node suites
+ * (contract, SDK, notifier, the Lit lint, the built widget and `npm start` in Chromium against anvil
+ * and a loopback SMTP server, the packed packages installed into fresh projects, the CDN snippets, the
+ * WordPress plugin in a real WordPress), then the element's browser suites in real Chromium. Ends
+ * with one line counting every test that ran.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -39,6 +41,8 @@ const last = (out: string, re: RegExp) => {
 
 const nodeTests = readdirSync('test/node').filter((f) => f.endsWith('.test.ts')).sort().map((f) => `test/node/${f}`);
 await run('typecheck', 'npx', ['tsc', '--noEmit']);
+// Once, before the suites that use it (the consumer, CDN and WordPress tests pack and load the build).
+await run('build', 'npx', ['tsx', 'scripts/build.ts', '--if-stale']);
 {
   const { out } = await run('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...nodeTests]);
   Object.assign(results[results.length - 1], { passed: last(out, /^# pass (\d+)/gm), failed: last(out, /^# fail (\d+)/gm) });

@@ -2,9 +2,7 @@
  * "Email me about new messages" (with `notifier-url`): the creator's wallet signs the text the
  * notifier's protocol defines, then the subscription is POSTed to `/v1/subscriptions`. The one
  * signature the element ever asks for, and it yields no key.
- *
- * Kept in this one small module on purpose: the browser half of the notifier is moving into the SDK
- * (`src/sdk/notifier-client.ts`); only the import below and the error mapping change then.
+ * The protocol's browser half lives in the SDK (`src/sdk/notifier-client.ts`), loaded on first use.
  */
 import { PaidChatError } from '../sdk/errors.js';
 import type { ChatController } from './chat-controller.js';
@@ -32,7 +30,7 @@ export class EmailSubscription {
     const address = c.session.account;
     if (!notifierUrl || !email || !address) return;
     const ok = await c.activity.run('email', undefined, async () => {
-      const protocol = await import('../notifier/protocol.js');
+      const protocol = await import('../sdk/notifier-client.js');
       const problem = protocol.emailProblem(email);
       if (problem) throw new PaidChatError('NOTIFIER_REFUSED', copy.email.invalid(problem), { email, reason: 'invalid-email' });
       try {

@@ -5,6 +5,7 @@ import { readCard, type Card } from '../sdk/card.js';
 import { PaidChatError } from '../sdk/errors.js';
 import type { ChainName } from '../sdk/chains.js';
 import type { RetryInfo } from '../sdk/rpc.js';
+import { VERSION } from '../sdk/version.js';
 import type { Eip1193Provider } from './wallet.js';
 import type { StatusTone } from './activity.js';
 import type { ChatController } from './chat-controller.js';
@@ -144,7 +145,7 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
 export class HarmonyPaidChat extends LitElement implements ClaimFormHost {
   static override styles = styles;
   /** Version of this element, compared by the guarded `define`. */
-  static readonly version: string = '0.1.0';
+  static readonly version: string = VERSION;
 
   /** The creator's handle, like `@satoshi` (required). */
   @property() handle = '';

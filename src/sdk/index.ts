@@ -27,7 +27,7 @@ export { formatOne, parseOne, describeWindow, MIN_WINDOW_SECONDS, MAX_WINDOW_SEC
 export { MIN_GAS_PRICE, GAS_MARGIN_PERCENT } from './transact.js';
 export { PaidChatError, isPaidChatError, type PaidChatErrorCode } from './errors.js';
 export { CHAINS, DEFAULT_CONTRACTS, harmony, harmonyTestnet, local, resolveChain, explorerTxUrl, type ChainName } from './chains.js';
-export { MAX_LOG_RANGE, logWindows, type RetryInfo, type RetryPolicy } from './rpc.js';
+export { MAX_LOG_RANGE, logWindows, withRetry, type RetryInfo, type RetryPolicy } from './rpc.js';
 export type { WatchHandle, WatchOptions } from './watch.js';
 export { normalizeHandle, isValidHandle, formatHandle, handleToBytes32, bytes32ToHandle } from './handles.js';
 export { parseAddress, toOneAddress, fromOneAddress, shortAddress } from './address.js';
@@ -60,3 +60,25 @@ export {
   type EnvelopeHeader,
 } from './envelope.js';
 export { paidChatAbi } from './generated/paid-chat.js';
+export {
+  SUBSCRIPTION_MESSAGE_VERSION,
+  NOTIFIER_SERVICE_NAME,
+  MAX_EMAIL_LENGTH,
+  NOTIFIER_ERROR_CODES,
+  NotifierRequestError,
+  emailProblem,
+  isValidEmail,
+  isValidNonce,
+  parseIsoUtc,
+  newNonce,
+  subscriptionMessage,
+  fetchNotifierInfo,
+  requestSubscription,
+  type NotifierErrorCode,
+  type NotifierErrorBody,
+  type NotifierInfo,
+  type SubscriptionMessageFields,
+  type SubscriptionRequest,
+  type SubscriptionAccepted,
+} from './notifier-client.js';
+export { VERSION } from './version.js';

@@ -225,13 +225,7 @@ export class Keyring {
         if (k.sealed && oldSecret) secret = openFromBackup(oldSecret, k.sealed, this.#meta(k));
         else if (k.extractable) secret = await this.#key(k).exportSecret();
         else continue; // cannot happen: a non-extractable key is always sealed
-        try {
-          const locked = await messagingKeyFromSecret(secret, { extractable: false });
-          await this.#store.putKey({ ...k, privateKey: locked.handle, extractable: locked.extractable, sealed: sealToBackup(backup.publicKey, secret, this.#meta(k)) });
-          this.#keys.delete(k.publicKey);
-        } finally {
-          secret.fill(0);
-        }
+        await this.#lock(k, secret, backup);
       }
       await this.#store.putBackupKey(backup);
     } finally {
@@ -327,15 +321,18 @@ export class Keyring {
   /** Seals the keys made before a backup key existed (they are extractable until then). */
   async #sealUnsealed(backup: StoredBackupKey): Promise<void> {
     for (const k of await this.#all()) {
-      if (k.sealed || !k.extractable) continue;
-      const secret = await this.#key(k).exportSecret();
-      try {
-        const locked = await messagingKeyFromSecret(secret, { extractable: false });
-        await this.#store.putKey({ ...k, privateKey: locked.handle, extractable: locked.extractable, sealed: sealToBackup(backup.publicKey, secret, this.#meta(k)) });
-        this.#keys.delete(k.publicKey);
-      } finally {
-        secret.fill(0);
-      }
+      if (!k.sealed && k.extractable) await this.#lock(k, await this.#key(k).exportSecret(), backup);
+    }
+  }
+
+  /** Stores `k` sealed to `backup` and non-extractable, from its raw private key (wiped after). */
+  async #lock(k: StoredKey, secret: Uint8Array, backup: StoredBackupKey): Promise<void> {
+    try {
+      const locked = await messagingKeyFromSecret(secret, { extractable: false });
+      await this.#store.putKey({ ...k, privateKey: locked.handle, extractable: locked.extractable, sealed: sealToBackup(backup.publicKey, secret, this.#meta(k)) });
+      this.#keys.delete(k.publicKey);
+    } finally {
+      secret.fill(0);
     }
   }
 

@@ -41,7 +41,7 @@ describe('<harmony-paid-chat> on a host page', () => {
     } finally {
       console.warn = warn;
     }
-    expect(warnings.join('\n')).to.contain('already registered by version 0.1.0; this copy (version 9.9.9) is not used');
+    expect(warnings.join('\n')).to.contain(`already registered by version ${HarmonyPaidChat.version}; this copy (version 9.9.9) is not used`);
   });
 
   it('shows the card from attributes, and reacts to attribute changes', async () => {

@@ -71,7 +71,7 @@ describe('threads', () => {
     await waitFor(() => thread(v, '[part~="conversation"]').length === 1, { message: 'the message at the visitor' });
     expect(text(part(v, 'message-meta'))).to.match(/^1 ONE · In escrow, waiting for a reply (3 d|2 d 23 h) left$/);
     expect(text(part(v, 'thread-state'))).to.equal(`Follow-ups open once @${HANDLE} replies to a paid message.`);
-    const item = await waitFor(() => $(c, `#message-${m1.id}`), { message: 'the message in the inbox' });
+    const item = await waitFor(() => $<HTMLElement>(c, `#message-${m1.id}`), { message: 'the message in the inbox' });
     expect(item.dataset.state).to.equal('escrow');
 
     // The creator answers: the coins are paid out, the conversation opens for follow-ups.
@@ -183,7 +183,7 @@ describe('threads', () => {
     await increaseTime(3 * 86_400 + 60);
     const later = await mount({ handle: `@${HANDLE}`, provider: visitor });
     await connect(later, 'composer');
-    const entry = await waitFor(() => $(later, `#message-${m.id}`), { message: 'the message' });
+    const entry = await waitFor(() => $<HTMLElement>(later, `#message-${m.id}`), { message: 'the message' });
     await waitFor(() => entry.dataset.state === 'refundable', { message: 'refundable' });
     expect(text(entry.querySelector('[part~="message-meta"]'))).to.equal('1 ONE · Not answered in time — refundable');
     const c = await mount({ handle: `@${HANDLE}`, provider: creator });

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { startTestChain, type TestChain } from '../support/chain.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { confirmLink, notifierConfig, postJson, signedRequest, sleep, startTestNotifier, tableCounts, tempDb } from '../support/notifier.js';
-import { subscriptionMessage, requestSubscription, type NotifierInfo } from '../../src/notifier/protocol.js';
-import type { RunningNotifier } from '../../src/notifier/service.js';
+import { subscriptionMessage, requestSubscription, type NotifierInfo } from '../../src/index.js';
+import type { RunningNotifier } from '../../notifier/src/service.js';
 
 let tc: TestChain;
 let smtp: TestSmtp;

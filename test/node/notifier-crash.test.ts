@@ -1,6 +1,6 @@
 /**
  * Exactly once across crashes: the notifier runs as a child process (`node --import tsx
- * src/notifier/main.ts …`). The test SMTP server kills it with SIGKILL from its onData handler
+ * notifier/src/main.ts …`). The test SMTP server kills it with SIGKILL from its onData handler
  * after N accepted notifications and rejects the one in flight, so "in the middle of a batch" is
  * the same on every run. After a restart every notification has arrived exactly once — counted at
  * the SMTP server by raw count and by Message-ID. Then: downtime → catch-up from the cursor.
@@ -31,7 +31,7 @@ const base = () => `http://127.0.0.1:${port}`;
 
 function spawnNotifier(): ChildProcess {
   const args = [
-    '--import', 'tsx', 'src/notifier/main.ts',
+    '--import', 'tsx', 'notifier/src/main.ts',
     '--chain', 'local',
     '--rpc-url', tc.rpcUrl,
     '--contract', tc.contract,

@@ -25,7 +25,7 @@ import {
   tempDb,
   tx,
 } from '../support/notifier.js';
-import type { RunningNotifier } from '../../src/notifier/service.js';
+import type { RunningNotifier } from '../../notifier/src/service.js';
 
 const SATOSHI = 1; // creator @satoshi, price 10 ONE, 7-day window
 const ADMIRER = 2; // sender with the handle @satoshi-admirer

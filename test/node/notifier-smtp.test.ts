@@ -21,8 +21,8 @@ import {
   tableCounts,
   tempDb,
 } from '../support/notifier.js';
-import { backoffMs, classifySmtpError } from '../../src/notifier/sender.js';
-import type { RunningNotifier } from '../../src/notifier/service.js';
+import { backoffMs, classifySmtpError } from '../../notifier/src/sender.js';
+import type { RunningNotifier } from '../../notifier/src/service.js';
 
 let tc: TestChain;
 let smtp: TestSmtp;

@@ -21,6 +21,7 @@ import { startTestChain, GAS_PRICE, type TestChain } from '../support/chain.js';
 import { TestWallet } from '../support/test-wallet.js';
 import { startRpcProxy, type RpcProxy } from '../support/rpc-proxy.js';
 import { freePort } from '../../scripts/lib/anvil.js';
+import { createSafe } from '../support/safe.js';
 
 let tc: TestChain;
 let proxy: RpcProxy;
@@ -247,6 +248,38 @@ describe('keys: rotation, backup, restore, lost keys', () => {
     // The contract itself refuses an envelope that names a replaced key.
     const stale = `0x0201${'00000001'}${'ab'.repeat(205)}` as Hex;
     await assert.rejects(raw(6, 'sendMessage', [tc.accounts[5].address, 7n * 86_400n, stale]), /StaleInboxKey/);
+  });
+});
+
+describe('any wallet', () => {
+  test('a Safe 1.4.1 contract wallet and a wallet with randomised signatures claim, send, read, reply and follow up through the same SDK', async () => {
+    const safe = await createSafe(tc, 9, { fund: ONE('100') });
+    const safeWallet = new TestWallet({ index: 9, rpcUrl: tc.rpcUrl, chainId: tc.chain.id, safe: safe.address });
+    safeWallet.authorized = true;
+    const creator = createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: safeWallet as any, keyStore: device('safe'), scope: { handle: '@safe-creator', origin: SITE } });
+    assert.equal(await creator.connect(), safe.address);
+    const claim = await creator.claimHandle({ handle: 'safe-creator', price: '1' });
+    assert.equal(claim.keyId, 1);
+    const hedged = new TestWallet({ index: 8, rpcUrl: tc.rpcUrl, chainId: tc.chain.id, randomSignatures: true });
+    hedged.authorized = true;
+    const visitor = createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: hedged as any, keyStore: device('hedged'), scope: { handle: '@safe-creator' } });
+    const sent = await visitor.send({ to: '@safe-creator', text: 'hello, Safe' });
+    const [m] = (await creator.inbox()).items;
+    assert.deepEqual([m!.id, m!.text, m!.verified], [sent.id, 'hello, Safe', true]);
+    const before = await tc.publicClient.getBalance({ address: safe.address });
+    await creator.reply({ id: sent.id, text: 'replied from a Safe' });
+    assert.equal((await tc.publicClient.getBalance({ address: safe.address })) - before, ONE('0.99'), 'the Safe pays no gas itself and receives the payout');
+    await visitor.postFollowUp({ with: '@safe-creator', text: 'and a follow-up' });
+    const entries = (await visitor.conversation({ with: '@safe-creator' })).entries;
+    assert.deepEqual(
+      entries.map((e) => (e.type === 'message' ? e.message.reply : e.followUp.text)),
+      ['replied from a Safe', 'and a follow-up'],
+    );
+    // A Safe sends too.
+    const safeOnSatoshi = createPaidChat({ chain: tc.chain, contract: tc.contract, wallet: safeWallet as any, keyStore: device('safe-on-satoshi'), scope: { handle: '@satoshi' } });
+    const back = await safeOnSatoshi.send({ to: '@satoshi', text: 'from a Safe', amount: '10' });
+    assert.equal((await clientFor(1, { scope: { handle: '@satoshi', origin: SITE } }).chat.getMessage(back.id)).text, 'from a Safe');
+    for (const w of [safeWallet, hedged]) assert.ok(!w.calls.includes('personal_sign'), 'no signature was asked');
   });
 });
 

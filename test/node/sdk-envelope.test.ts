@@ -10,6 +10,7 @@ import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, di
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
 import { PaidChatError } from '../../src/sdk/errors.js';
+import { expectCode } from '../support/expect-error.js';
 import {
   ENVELOPE_BYTES,
   ENVELOPE_KIND,
@@ -23,18 +24,6 @@ import { vectorsText, type NegativeVector, type PositiveVector } from '../../scr
 
 const file = JSON.parse(readFileSync('test/vectors/envelopes.json', 'utf8')) as { positive: PositiveVector[]; negative: NegativeVector[] };
 
-async function expectCode(p: Promise<unknown>, code: string, reason?: string): Promise<PaidChatError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof PaidChatError, `expected PaidChatError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (reason) assert.equal(e.details.reason, reason, e.message);
-    assert.ok(e.message.length > 20);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 // -------------------------------------------------------------- an independent implementation
 

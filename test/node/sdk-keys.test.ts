@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, type Address } from 'viem';
-import { PaidChatError } from '../../src/sdk/errors.js';
+import { expectCode } from '../support/expect-error.js';
 import { Keyring } from '../../src/sdk/keyring.js';
 import { memoryKeyStore, type KeyStore } from '../../src/sdk/keystore.js';
 import { DEFAULT_SCRYPT, checkPassphrase, newBackupKey, parseBackupFile } from '../../src/sdk/backup.js';
@@ -22,18 +22,6 @@ const CHEAP = { cost: { N: 1024 } };
 
 const ring = (store: KeyStore = memoryKeyStore(), account = ME, chainId = 31337) => new Keyring(store, { chainId, contract: CONTRACT, account });
 
-async function expectCode(p: Promise<unknown> | (() => unknown), code: string, reason?: string): Promise<PaidChatError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    assert.ok(e instanceof PaidChatError, `expected PaidChatError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (reason) assert.equal(e.details.reason, reason, e.message);
-    assert.ok(e.message.length > 20);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 /** Both keys agree on the same secret with a fixed peer, so they are the same private key. */
 async function sameKey(a: { agree(p: Uint8Array): Promise<Uint8Array> }, b: { agree(p: Uint8Array): Promise<Uint8Array> }) {

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { parseEventLogs, stringToHex, type Address, type Hex } from 'viem';
 import type { HDAccount } from 'viem/accounts';
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
-import { configWith, type NotifierConfig } from '../../src/notifier/config.js';
-import { startNotifier, type RunningNotifier, type StartOptions } from '../../src/notifier/service.js';
-import { createLogger } from '../../src/notifier/log.js';
-import { newNonce, subscriptionMessage, type NotifierInfo } from '../../src/notifier/protocol.js';
+import { configWith, type NotifierConfig } from '../../notifier/src/config.js';
+import { startNotifier, type RunningNotifier, type StartOptions } from '../../notifier/src/service.js';
+import { createLogger } from '../../notifier/src/log.js';
+import { newNonce, subscriptionMessage, type NotifierInfo } from '../../src/index.js';
 import { writePaidChat, type TestChain } from './chain.js';
 import type { TestSmtp } from './smtp.js';
 

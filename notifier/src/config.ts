@@ -3,8 +3,10 @@
  * `--help` prints every option with its variable and default (see HELP below).
  */
 import { parseArgs } from 'node:util';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { getAddress, isAddress, type Address } from 'viem';
-import type { ChainName } from '../sdk/chains.js';
+import type { ChainName } from 'harmony-paid-chat';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -87,7 +89,7 @@ const OPTIONS: OptionSpec[] = [
   { flag: 'reminder-lead', env: 'NOTIFIER_REMINDER_LEAD', arg: 'DURATION', help: 'Remind the recipient this long before a deadline (s, or 24h).', def: '24h' },
   { flag: 'admin-token', env: 'NOTIFIER_ADMIN_TOKEN', arg: 'TOKEN', help: 'Bearer token for GET /v1/status (disabled when unset).' },
   { flag: 'secret', env: 'NOTIFIER_SECRET', arg: 'TEXT', help: 'Key (≥ 32 chars) for unsubscribe links.', def: 'generated once, kept in the database' },
-  { flag: 'static-dir', env: 'NOTIFIER_STATIC_DIR', arg: 'DIR', help: 'Directory served at /widget/ (the element bundle).', def: 'cdn' },
+  { flag: 'static-dir', env: 'NOTIFIER_STATIC_DIR', arg: 'DIR', help: 'Directory served at /widget/ (the element bundle).', def: "cdn/ of the installed harmony-paid-chat package, else ./cdn" },
   { flag: 'rate-ip', env: 'NOTIFIER_RATE_IP', arg: 'N/DURATION', help: 'Requests per client IP (token bucket).', def: '30/1m' },
   { flag: 'rate-address', env: 'NOTIFIER_RATE_ADDRESS', arg: 'N/DURATION', help: 'Signed subscriptions per address.', def: '5/1h' },
   { flag: 'trust-proxy', env: 'NOTIFIER_TRUST_PROXY', arg: '', help: 'Take the client IP from X-Forwarded-For (behind a reverse proxy).', boolean: true },
@@ -100,7 +102,7 @@ const OPTIONS: OptionSpec[] = [
 
 export const HELP = `harmony-paid-chat-notifier — emails people about their Harmony Paid Chat messages
 
-Usage: harmony-paid-chat-notifier [options]     (or: npm run notifier -- [options])
+Usage: harmony-paid-chat-notifier [options]     (in a source checkout: npm run notifier -- [options])
 
 Every option can also be set by an environment variable; a flag wins over the variable.
 Durations take a unit (500ms, 2s, 5m, 24h, 7d); a bare number is in the unit named below.
@@ -109,7 +111,8 @@ ${OPTIONS.map((o) => {
   const head = `  --${o.flag}${o.arg ? ` ${o.arg}` : ''}`;
   return `${head.padEnd(34)} ${o.help}\n${' '.repeat(35)}env ${o.env}${o.def ? ` · default ${o.def}` : ''}`;
 }).join('\n')}
-  --help                             Print this and exit.
+${'  --version'.padEnd(34)} Print the notifier's and the SDK's versions and exit.
+${'  --help'.padEnd(34)} Print this and exit.
 
 HTTP API (JSON):  GET /v1/health · POST /v1/subscriptions · GET /v1/confirm?token= ·
                   GET|POST /v1/unsubscribe?token= (RFC 8058 one-click) · GET /v1/status (admin)
@@ -167,8 +170,20 @@ function int(value: string, name: string, min: number, max: number): number {
   return Number(value);
 }
 
-/** Reads the configuration; returns 'help' when --help was asked for. */
-export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): NotifierConfig | 'help' {
+/**
+ * The widget bundle served at /widget/: the `cdn/` folder of the `harmony-paid-chat` package this
+ * notifier depends on, when it is installed next to it; else `./cdn` (a source checkout).
+ */
+export function defaultStaticDir(): string {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('harmony-paid-chat/package.json')), 'cdn');
+  } catch {
+    return 'cdn';
+  }
+}
+
+/** Reads the configuration; returns 'help' or 'version' when --help or --version was asked for. */
+export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): NotifierConfig | 'help' | 'version' {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -177,6 +192,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       allowPositionals: false,
       options: {
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
         ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: o.boolean ? 'boolean' : 'string' } as const])),
       },
     }) as any);
@@ -184,6 +200,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     throw new ConfigError(`${(e as Error).message}\nRun with --help to see the options.`);
   }
   if (values.help) return 'help';
+  if (values.version) return 'version';
   const get = (flag: string): string | undefined => {
     const v = values[flag];
     if (typeof v === 'string') return v;
@@ -235,7 +252,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     reminderLeadSec: Math.round(parseDuration(get('reminder-lead') ?? '24h', 's', 'reminder-lead') / 1000),
     adminToken,
     secret,
-    staticDir: get('static-dir') ?? 'cdn',
+    staticDir: get('static-dir') ?? defaultStaticDir(),
     rateIp: parseRate(get('rate-ip') ?? '30/1m', 'rate-ip'),
     rateAddress: parseRate(get('rate-address') ?? '5/1h', 'rate-address'),
     trustProxy: trust !== undefined && !/^(0|false|no)$/i.test(trust),

@@ -1,7 +1,9 @@
 /**
- * The notifier's wire protocol, shared by the service and the browser element (DOM-free, no Node
- * imports): the exact text an address signs to subscribe an email (Sign-In with Ethereum style,
- * EIP-4361 layout), the request body, the error codes, and a small client helper.
+ * The browser half of the email notifier's wire protocol (DOM-free, no Node imports): the exact
+ * text an address signs to subscribe an email (Sign-In with Ethereum style, EIP-4361 layout), the
+ * request and answer types, the error codes, and a small client. The notifier service
+ * (`harmony-paid-chat-notifier`) imports these from the SDK's public entry, so both sides build the
+ * same bytes.
  *
  *   const info = await fetchNotifierInfo(notifierUrl);
  *   const message = subscriptionMessage({ ...info, address, email, nonce: newNonce(), issuedAt, expiresAt });
@@ -16,12 +18,6 @@ import { getAddress, isAddress, type Address, type Hex } from 'viem';
 export const SUBSCRIPTION_MESSAGE_VERSION = '1';
 /** Name of the service, as it appears in the signed text and in emails. */
 export const NOTIFIER_SERVICE_NAME = 'harmony-paid-chat notifier';
-/** Longest accepted time between `issuedAt` and `expiresAt`. */
-export const MAX_SUBSCRIPTION_LIFETIME_SECONDS = 3_600;
-/** Requests may be dated this far in the future (clock skew between browser and service). */
-export const CLOCK_SKEW_SECONDS = 60;
-/** Largest request body the service reads. */
-export const MAX_BODY_BYTES = 8 * 1024;
 export const MAX_EMAIL_LENGTH = 254;
 
 /** Every `error.code` the service answers with (`{ error: { code, message, details? } }`). */

@@ -18,12 +18,9 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { verifyMessage, type Address, type Hex } from 'viem';
-import { parseAddress } from '../sdk/address.js';
-import { normalizeHandle } from '../sdk/handles.js';
 import {
-  CLOCK_SKEW_SECONDS,
-  MAX_BODY_BYTES,
-  MAX_SUBSCRIPTION_LIFETIME_SECONDS,
+  parseAddress,
+  normalizeHandle,
   NOTIFIER_SERVICE_NAME,
   SUBSCRIPTION_MESSAGE_VERSION,
   emailProblem,
@@ -32,7 +29,8 @@ import {
   subscriptionMessage,
   type NotifierErrorCode,
   type NotifierInfo,
-} from './protocol.js';
+} from 'harmony-paid-chat';
+import { CLOCK_SKEW_SECONDS, MAX_BODY_BYTES, MAX_SUBSCRIPTION_LIFETIME_SECONDS } from './protocol.js';
 import { escapeHtml, simplePage, PAGE_STYLE, type Page } from './html.js';
 import { hashToken, newToken, newUnsubId, renderConfirmation, verifyUnsubscribeToken } from './emails.js';
 import { TokenBuckets } from './ratelimit.js';

@@ -11,15 +11,11 @@
  */
 import { getBlock, readContract } from 'viem/actions';
 import { getAddress, type Address, type Hex } from 'viem';
-import { bytes32ToHandle } from '../sdk/handles.js';
-import type { ChatEvent as AnyChatEvent, PaidChat } from '../sdk/client.js';
+import { bytes32ToHandle, logWindows, withRetry, paidChatAbi, explorerTxUrl, type ChatEvent as AnyChatEvent, type PaidChat } from 'harmony-paid-chat';
 
 /** The events that mail someone (follow-ups and key changes are not mailed yet). */
 type ChatEvent = Extract<AnyChatEvent, { type: 'message' | 'reply' | 'refund' }>;
 const MAILED = new Set(['message', 'reply', 'refund']);
-import { logWindows, withRetry } from '../sdk/rpc.js';
-import { paidChatAbi } from '../sdk/generated/paid-chat.js';
-import { explorerTxUrl } from '../sdk/chains.js';
 import type { Store, Subscription, NewNotification } from './db.js';
 import type { Logger } from './log.js';
 import type { NotificationFacts, Party } from './emails.js';

@@ -4,8 +4,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Address } from 'viem';
-import { formatOne } from '../sdk/client.js';
-import { toOneAddress } from '../sdk/address.js';
+import { formatOne, toOneAddress } from 'harmony-paid-chat';
 import { escapeHtml } from './html.js';
 import type { NotificationKind } from './db.js';
 

@@ -1,7 +1,10 @@
+#!/usr/bin/env node
 /**
- * Entry point: `npm run notifier -- [options]`, `harmony-paid-chat-notifier [options]`, or
- * `node --import tsx src/notifier/main.ts [options]`. See `--help`.
+ * Entry point: `harmony-paid-chat-notifier [options]` (the package's bin, compiled to
+ * dist/main.js), or from a source checkout `npm run notifier -- [options]`. See `--help`.
  */
+import { createRequire } from 'node:module';
+import { VERSION as SDK_VERSION } from 'harmony-paid-chat';
 import { ConfigError, HELP, loadConfig } from './config.js';
 import { startNotifier } from './service.js';
 
@@ -22,6 +25,12 @@ async function main(): Promise<void> {
   }
   if (config === 'help') {
     process.stdout.write(HELP);
+    return;
+  }
+  if (config === 'version') {
+    // ../package.json from both src/main.ts and dist/main.js: this package's own manifest.
+    const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+    process.stdout.write(`harmony-paid-chat-notifier ${version} (harmony-paid-chat SDK ${SDK_VERSION})\n`);
     return;
   }
   const notifier = await startNotifier(config);

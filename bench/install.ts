@@ -1,0 +1,54 @@
+/**
+ * What installing the packages costs a user, measured with plain `npm install` of the packed
+ * tarballs into empty projects (dependencies from the registry or npm's cache, as a user with a warm
+ * cache gets them). Writes bench/out/install.json with exactly these keys:
+ *  - widgetInstallBytes: node_modules after installing the widget tarball into an empty project
+ *  - dependenciesOnlyBytes: node_modules of its declared dependencies (package.json) installed alone
+ *  - widgetInstallSeconds: wall time of that widget install
+ *  - widgetNativeModules: packages in the widget install that build or hold a native addon (0)
+ *  - notifierInstallBytes: node_modules after installing the notifier tarball (with the widget's)
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensurePackageBuild } from '../scripts/lib/package-build.js';
+import { packBoth, newProject, npmInstall, dirBytes, nativeModules, declaredDependencies } from '../scripts/lib/consumer.js';
+import { OUT_DIR } from './lib.js';
+
+export async function runInstallBench() {
+  ensurePackageBuild();
+  const tmp = mkdtempSync(join(tmpdir(), 'hpc-install-bench-'));
+  try {
+    const tarballs = packBoth(join(tmp, 'packs'));
+    const widget = newProject(join(tmp, 'widget'), 'widget');
+    const { seconds } = await npmInstall(widget, [tarballs.widget]);
+    const deps = newProject(join(tmp, 'deps'), 'deps');
+    await npmInstall(deps, declaredDependencies());
+    const notifier = newProject(join(tmp, 'notifier'), 'notifier');
+    const n = await npmInstall(notifier, [tarballs.widget, tarballs.notifier]);
+    const result = {
+      widgetInstallBytes: dirBytes(join(widget, 'node_modules')),
+      dependenciesOnlyBytes: dirBytes(join(deps, 'node_modules')),
+      widgetInstallSeconds: Math.round(seconds * 10) / 10,
+      widgetNativeModules: nativeModules(join(widget, 'node_modules')).length,
+      notifierInstallBytes: dirBytes(join(notifier, 'node_modules')),
+    };
+    mkdirSync(OUT_DIR, { recursive: true });
+    const file = join(OUT_DIR, 'install.json');
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const MB = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+    console.log(`\ninstall → ${file}`);
+    console.table([
+      { metric: 'widget install (node_modules)', value: MB(result.widgetInstallBytes), bar: '≤ dependencies + 5 MB' },
+      { metric: 'its declared dependencies alone', value: MB(result.dependenciesOnlyBytes), bar: '' },
+      { metric: 'difference', value: MB(result.widgetInstallBytes - result.dependenciesOnlyBytes), bar: '≤ 5 MB' },
+      { metric: 'widget install time', value: `${result.widgetInstallSeconds} s`, bar: '' },
+      { metric: 'native modules in the widget install', value: result.widgetNativeModules, bar: '0' },
+      { metric: 'notifier install (node_modules)', value: MB(result.notifierInstallBytes), bar: '' },
+      { metric: 'notifier install time (native better-sqlite3 build)', value: `${n.seconds.toFixed(1)} s`, bar: '' },
+    ]);
+    return result;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

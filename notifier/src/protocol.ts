@@ -1,0 +1,11 @@
+/**
+ * The service's half of the protocol: limits only the service enforces. The shared half (the signed
+ * text, error codes, request and answer types) is the SDK's `harmony-paid-chat` public API.
+ */
+
+/** Longest accepted time between `issuedAt` and `expiresAt` (told to clients in `/v1/health`). */
+export const MAX_SUBSCRIPTION_LIFETIME_SECONDS = 3_600;
+/** Requests may be dated this far in the future (clock skew between browser and service). */
+export const CLOCK_SKEW_SECONDS = 60;
+/** Largest request body the service reads. */
+export const MAX_BODY_BYTES = 8 * 1024;
