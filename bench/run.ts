@@ -4,6 +4,7 @@ import { runSdkBench } from './sdk.js';
 import { runBundleBench } from './bundle.js';
 import { runNotifierBench } from './notifier.js';
 import { runInstallBench } from './install.js';
+import { runElementBench } from './element.js';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   bundle: runBundleBench,
   notifier: runNotifierBench,
   install: runInstallBench,
+  element: runElementBench,
 };
 for (const [name, run] of Object.entries(benches)) {
   if (only.length && !only.includes(name)) continue;
