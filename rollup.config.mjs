@@ -13,7 +13,8 @@
  * `npm run build` (scripts/build.ts) runs this, then the declarations, the notifier, the SRI hashes
  * and the WordPress plugin zip.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import nodeResolve from '@rollup/plugin-node-resolve';
@@ -92,6 +93,23 @@ const onwarn = (warning, warn) => {
 
 const ELEMENT = 'src/element/harmony-paid-chat.ts';
 
+/**
+ * The classic script inlines every lazy chunk (a classic script has no module graph), but not
+ * WalletConnect: its module and modal (≈ 480 KB gzip) would double the file for every page, and only
+ * sites that set `walletconnect-project-id` use it. Its chunk stays a dynamic `import('./chunks/…')`,
+ * which a classic script resolves against its own URL: the module chunk next to it in cdn/.
+ */
+const WALLETCONNECT_MARK = 'WalletConnect requires a projectId';
+const walletConnectOutside = () => ({
+  name: 'classic-walletconnect-outside',
+  resolveDynamicImport(specifier, importer) {
+    if (typeof specifier !== 'string' || !specifier.startsWith('.') || !importer) return null;
+    const file = resolvePath(dirname(importer), specifier);
+    if (!existsSync(file) || !readFileSync(file, 'utf8').includes(WALLETCONNECT_MARK)) return null;
+    return { id: `./${relative(resolvePath('cdn'), file).replace(/\\/g, '/')}`, external: true };
+  },
+});
+
 export default [
   {
     input: { index: 'src/index.ts', 'element/harmony-paid-chat': ELEMENT, 'sdk/card': 'src/sdk/card.ts' },
@@ -112,7 +130,7 @@ export default [
   {
     input: 'cdn/harmony-paid-chat.js',
     output: { file: 'cdn/harmony-paid-chat.classic.js', format: 'iife', inlineDynamicImports: true, sourcemap: false },
-    plugins: [ts(true)],
+    plugins: [walletConnectOutside(), ts(true)],
     onwarn,
   },
 ];

@@ -17,6 +17,10 @@ import { TestWallet } from '../test/support/test-wallet.js';
 import { ROOT, ensureBuild, launchChromium, startPageServer, bridgeWallet, shadowText, waitShadow } from '../test/support/browser.js';
 import { report } from './lib.js';
 
+/** A string only WalletConnect's module has: it must load only when a visitor asks for it. */
+const WALLETCONNECT_MARK = 'WalletConnect requires a projectId';
+const hasWalletConnect = (files: Iterable<string>) => [...files].some((f) => readFileSync(join(ROOT, f), 'utf8').includes(WALLETCONNECT_MARK));
+
 const gz = (file: string) => gzipSync(readFileSync(join(ROOT, file)), { level: 9 }).length;
 const sum = (files: Iterable<string>) => [...files].reduce((n, f) => n + gz(f), 0);
 
@@ -121,6 +125,9 @@ export async function runBundleBench() {
       connectAndSendViaOnboardGzipBytes: sum(new Set([...sendFiles, ...onboardLoaded])),
       onboardFiles: onboardLoaded.size,
       classicGzipBytes: gz('cdn/harmony-paid-chat.classic.js'),
+      walletConnectInFirstLoad: hasWalletConnect(initialFiles),
+      walletConnectInConnectAndSend: hasWalletConnect(sendFiles),
+      walletConnectInClassic: hasWalletConnect(['cdn/harmony-paid-chat.classic.js']),
       firstRenderMs,
       firstRenderRuns: renders.map(Math.round),
     };
@@ -132,7 +139,8 @@ export async function runBundleBench() {
         { metric: 'loaded by Chromium before the first click', value: kb(result.beforeClickLoadedGzipBytes) },
         { metric: 'connect (host/EIP-6963 wallet) and send', value: kb(result.connectAndSendGzipBytes), bar: '≤ 350 KB (aim 250)' },
         { metric: 'connect via web3-onboard modal and send', value: kb(result.connectAndSendViaOnboardGzipBytes) },
-        { metric: 'classic script (one file)', value: kb(result.classicGzipBytes) },
+        { metric: 'classic script (one file; WalletConnect stays a chunk)', value: kb(result.classicGzipBytes) },
+        { metric: 'WalletConnect in first load / connect+send / classic', value: `${result.walletConnectInFirstLoad} / ${result.walletConnectInConnectAndSend} / ${result.walletConnectInClassic}`, bar: 'false / false / false' },
         { metric: 'first render (median of 5, ms)', value: result.firstRenderMs },
       ],
       result,

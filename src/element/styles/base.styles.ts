@@ -1,14 +1,19 @@
 import { css } from 'lit';
 
-/** Layout, text, form controls and buttons. */
+/**
+ * Layout, text, form controls and buttons. (Comments stay out of the CSS text: it ships as is.)
+ *
+ * - `.base`, the inner root, sets every inherited text property itself, so that even a page rule
+ *   aimed at the host element (`* { letter-spacing: … }`) cannot reach inside.
+ * - Every control is at least `--_target` (44 px) on each side; `.link-button` looks like a link
+ *   and taps like a button.
+ */
 export default css`  *,
   *::before,
   *::after {
     box-sizing: border-box;
   }
 
-  /* The inner root sets every inherited text property itself, so that even a page rule aimed at
-     the host element ("* { letter-spacing: … }") cannot reach inside. */
   .base {
     font: normal 400 var(--_size) / 1.45 var(--_font);
     font-kerning: auto;
@@ -224,7 +229,6 @@ export default css`  *,
     border-color: var(--_border);
   }
 
-  /* Looks like a link, taps like a button: at least 44 × 44 px. */
   button.link-button {
     display: inline-flex;
     align-items: center;

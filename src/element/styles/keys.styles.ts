@@ -98,7 +98,6 @@ export default css`
     font-weight: 650;
   }
 
-  /* A link on its own (not inside a sentence) is a touch target too. */
   a.target {
     display: inline-flex;
     align-items: center;

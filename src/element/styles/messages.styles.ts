@@ -1,6 +1,10 @@
 import { css } from 'lit';
 
-/** The composer's counter and steps, the message list (conversations as bubbles, the inbox), badges, replies, inbox tools, totals and settings. */
+/**
+ * The composer's counter and steps, the message list (a conversation reads like a chat: one's own
+ * messages at the end side, the other's at the start; the inbox as cards), badges, replies, inbox
+ * tools, totals and settings.
+ */
 export default css`  .counter {
     font-size: 0.875em;
     color: var(--_muted);
@@ -75,7 +79,6 @@ export default css`  .counter {
     min-inline-size: 0;
   }
 
-  /* A conversation reads like a chat: one's own messages at the end side, the other's at the start. */
   .conversation-list .message {
     max-inline-size: min(100%, 34em);
     inline-size: fit-content;

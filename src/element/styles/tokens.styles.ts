@@ -8,7 +8,8 @@ import { css } from 'lit';
  * The widget keeps its shape on any page: `all: initial` drops everything the page would pass
  * down (font, colour, line height, text transform, letter and word spacing, alignment…), sizes are
  * px or em of the widget's own base (never rem: themes set `html { font-size: 62.5% }`), and the
- * default font is a system stack of its own, not the page's.
+ * default font is a system stack of its own, not the page's. `--_target` is the smallest side of
+ * anything a finger taps (44 px, WCAG 2.5.5).
  */
 export default css`
   :host {
@@ -30,7 +31,6 @@ export default css`
     --_size: var(--harmony-font-size, 16px);
     --_space: var(--harmony-spacing, 16px);
     --_max-width: var(--harmony-max-width, 640px);
-    /** Smallest side of anything a finger taps (WCAG 2.5.5). */
     --_target: 44px;
 
     display: block;
