@@ -36,10 +36,14 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @tagname harmony-paid-chat
  *
  * @fires {HarmonyConnectEvent} harmony-connect - A wallet was connected. `detail: { address, chainId, role }`.
- * @fires {HarmonyMessageSentEvent} harmony-message-sent - A paid message was delivered. `detail: { id, thread, to, amount, txHash, explorerUrl }`.
- * @fires {HarmonyReplySentEvent} harmony-reply-sent - The creator replied and collected. `detail: { id, amount, payout, txHash, explorerUrl }` (`payout`: what the creator received, after the fee).
- * @fires {HarmonyRefundEvent} harmony-refund - A visitor took a refund. `detail: { id, amount, txHash, explorerUrl }`.
- * @fires {HarmonyFollowUpSentEvent} harmony-follow-up-sent - A follow-up was posted. `detail: { thread, index, by, amount, txHash, explorerUrl }`.
+ * @fires {HarmonyMessageSentEvent} harmony-message-sent - A paid message was delivered. `detail: { id, thread, to, amount, fee, payout, txHash, explorerUrl }` (`payout`: what the creator receives if they reply in time, after the fee).
+ * @fires {HarmonyReplySentEvent} harmony-reply-sent - The creator replied and collected. `detail: { id, thread, amount, payout, fee, txHash, explorerUrl }` (`payout`: what the creator received, after the fee).
+ * @fires {HarmonyRefundEvent} harmony-refund - A visitor took a refund. `detail: { id, thread, amount, payout, txHash, explorerUrl }` (`amount` back to the sender in full; `payout` to the creator: 0).
+ * @fires {HarmonyFollowUpSentEvent} harmony-follow-up-sent - A follow-up was posted. `detail: { thread, index, by, amount, payout, fee, txHash, explorerUrl }` (`payout`: what the creator received at once, after the fee).
+ * @fires {HarmonyThreadClosedEvent} harmony-thread-closed - This widget's user closed a conversation for follow-ups. `detail: { thread, by, txHash, explorerUrl }`.
+ * @fires {HarmonyMessageReceivedEvent} harmony-message-received - Something from the other party arrived live (a paid message, a reply, a follow-up). `detail: { kind, thread, id, index, from, amount, payout, txHash }` — public facts, never the text.
+ * @fires {HarmonyBlockChangeEvent} harmony-block-change - The creator blocked or unblocked a sender (on chain). `detail: { address, blocked, txHash, explorerUrl }`.
+ * @fires {HarmonyHideChangeEvent} harmony-hide-change - The creator hid messages from the inbox view or showed them again (on chain). `detail: { ids, hidden, txHash, explorerUrl }`.
  * @fires {HarmonyKeyChangeEvent} harmony-key-change - Keys held in this browser changed (created, passphrase set, backup made, restored, rotated, forgotten). `detail: { change, role, keyId, keys, notBackedUp }` — counts and ids, never key material.
  * @fires {HarmonyErrorEvent} harmony-error - Something failed (also shown to the user). `detail: { code, message, action, error }`.
  *
@@ -51,7 +55,8 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @csspart promise - The refund promise.
  * @csspart status - The live status line (progress, retries, errors).
  * @csspart error - An error message next to what failed.
- * @csspart retry-button - "Try again" after the card could not be read.
+ * @csspart retry-button - "Try again" after the card could not be read; "Retry now" while the network is unreachable.
+ * @csspart live - Shown while the network does not answer: what is happening and when the next attempt is (counting down).
  * @csspart connect-button - "Connect wallet".
  * @csspart claim-form - The form to claim a free handle.
  * @csspart claim-button - The claim button.
@@ -60,12 +65,17 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @csspart passphrase-input - A backup passphrase field (claim form, key panel, restore).
  * @csspart account - The connected account line.
  * @csspart disconnect-button - "Disconnect".
- * @csspart no-wallet - The "you need a wallet" explanation.
+ * @csspart no-wallet - What works without a wallet in this browser (`data-phone` on phones).
+ * @csspart wallet-links - On a phone without a wallet: the list of links that reopen the page in wallet apps.
+ * @csspart wallet-link - One of them ("Open in MetaMask", `data-wallet`).
+ * @csspart walletconnect-button - "Connect a wallet app (WalletConnect)", with `walletconnect-project-id`.
  * @csspart link - Links (get a wallet, explorer, backup download).
  * @csspart wrong-network - The wrong-network notice.
  * @csspart switch-button - "Switch to Harmony".
  * @csspart notice - Other notices.
- * @csspart composer - The visitor's message form.
+ * @csspart composer - The visitor's message form (a paid message, or a follow-up once the conversation is open: `data-mode`).
+ * @csspart mode-button - "Send a paid message instead" / "Write a follow-up instead" in an open conversation.
+ * @csspart blocked-notice - For a wallet the creator blocks: why nothing can be sent (instead of the composer).
  * @csspart input - The message text area.
  * @csspart counter - The byte counter ("93 / 140 bytes").
  * @csspart amount - The amount field.
@@ -76,7 +86,9 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @csspart inbox - The creator's inbox.
  * @csspart totals - Earned (after the fee) and held totals.
  * @csspart message-list - A list of messages.
- * @csspart message - One message (or follow-up).
+ * @csspart message - One message (with `paid` or `follow-up`; `data-state`: escrow, answered, refundable, refunded; `data-side`: mine, theirs; `data-hidden`).
+ * @csspart paid - A paid message (with `message`).
+ * @csspart message-actions - The buttons and forms under a message.
  * @csspart message-text - A message's text.
  * @csspart read-state - The label shown instead of a text that cannot be read here (key not held, newer version, unreadable), with `data-read-state`.
  * @csspart message-meta - Amount, status and time left.
@@ -93,9 +105,18 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @csspart follow-up-input - The follow-up text area.
  * @csspart follow-up-button - The follow-up send button.
  * @csspart close-button - "Close conversation".
+ * @csspart thread-state - Whether follow-ups are open, closed, not open yet, or refused (blocked).
  * @csspart thread - A conversation opened under a message of the creator's inbox.
  * @csspart thread-button - "Conversation" (opens it under the message).
  * @csspart more-button - "Load older messages".
+ * @csspart inbox-tools - The creator's inbox view: sort, unanswered only, hidden messages.
+ * @csspart sort-select - Sort by newest, amount paid or time left.
+ * @csspart filter-button - "Unanswered only" (a toggle, `aria-pressed`).
+ * @csspart hidden-button - "Show hidden (n)" (a toggle, `aria-pressed`).
+ * @csspart inbox-count - "Showing 2 of 3 loaded messages" when a filter hides some.
+ * @csspart hide-button - "Hide" / "Unhide" a message (on chain).
+ * @csspart block-button - "Block sender" / "Unblock sender" (on chain).
+ * @csspart blocked-badge - "Blocked" next to a blocked sender.
  * @csspart site-notice - For a creator on a page that is not one of their sites: where the inbox opens.
  * @csspart key-notice - For a creator whose current inbox key is not in this browser: why, and what to do.
  * @csspart backup-hint - The gentle "back up your key" notice.
@@ -137,10 +158,10 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @cssprop [--harmony-color-success=#1b6e36] - Success (#7bd88f in dark).
  * @cssprop [--harmony-color-warning=#8a5300] - Warnings and urgent deadlines (#ffc774 in dark).
  * @cssprop [--harmony-radius=12px] - Corner radius of the box; inner elements use a smaller one.
- * @cssprop [--harmony-font-family=inherit] - Font family (the page's by default; no font is loaded).
- * @cssprop [--harmony-font-size=1rem] - Base font size.
- * @cssprop [--harmony-spacing=1rem] - Base spacing unit.
- * @cssprop [--harmony-max-width=40rem] - Widest the element grows.
+ * @cssprop [--harmony-font-family=system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif] - Font family: a system stack of the widget's own, so that the page's font does not change its size (no font is loaded; `inherit` takes the page's).
+ * @cssprop [--harmony-font-size=16px] - Base font size (every size inside is px or em of it; the page's root font size does not matter).
+ * @cssprop [--harmony-spacing=16px] - Base spacing unit.
+ * @cssprop [--harmony-max-width=640px] - Widest the element grows.
  */
 export class HarmonyPaidChat extends LitElement implements ClaimFormHost {
   static override styles = styles;
