@@ -25,20 +25,31 @@ test('the manifest names the tag and documents events, parts and custom properti
   assert.equal(el.tagName, 'harmony-paid-chat');
   const events = el.events.filter((e: any) => e.name).map((e: any) => e.name).sort();
   assert.deepEqual(events, [
+    'harmony-block-change',
     'harmony-connect',
     'harmony-error',
     'harmony-follow-up-sent',
+    'harmony-hide-change',
     'harmony-key-change',
+    'harmony-message-received',
     'harmony-message-sent',
     'harmony-refund',
     'harmony-reply-sent',
+    'harmony-thread-closed',
   ]);
+  // Events that report money say what the creator nets after the fee.
+  for (const name of ['harmony-message-sent', 'harmony-reply-sent', 'harmony-follow-up-sent', 'harmony-refund', 'harmony-message-received']) {
+    assert.match(el.events.find((e: any) => e.name === name).description, /payout/, `${name} documents payout`);
+  }
   const parts = ['base', 'header', 'price', 'message-list', 'message', 'composer', 'input', 'send-button', 'connect-button', 'status'];
   const keyParts = ['keys-button', 'keys', 'passphrase-input', 'backup-link', 'restore-file', 'rotate-button', 'sign-out-button', 'read-state', 'site-notice', 'key-notice'];
-  for (const part of [...parts, ...keyParts]) {
+  const threadParts = ['paid', 'follow-up', 'thread-state', 'mode-button', 'close-button', 'blocked-notice', 'inbox-tools', 'sort-select', 'filter-button', 'hidden-button', 'hide-button', 'block-button', 'live', 'wallet-link', 'walletconnect-button'];
+  for (const part of [...parts, ...keyParts, ...threadParts]) {
     assert.ok(el.cssParts.some((p: any) => p.name === part), `part ${part} is documented`);
   }
   assert.ok(el.cssProperties.every((p: any) => p.name.startsWith('--harmony-') && p.default !== undefined), 'every custom property is --harmony-* with a default');
+  assert.ok(el.cssProperties.every((p: any) => !/\drem\b/.test(p.default)), 'no default in rem (the page root font size must not matter)');
+  assert.ok(el.attributes.some((a: any) => a.name === 'walletconnect-project-id'), 'walletconnect-project-id is documented');
 });
 
 test('README.md reference tables match custom-elements.json (run `npm run docs`)', () => {

@@ -87,13 +87,16 @@ test('the demo shows the widget; a visitor sees their seeded messages and sends 
   await (await waitShadow(page, '[part~="connect-button"]')).click();
   // Bob's keys were made by the seeding process; the demo restored his backup into this browser.
   const conversation = await shadowText(page, '[part~="conversation"]', /Also plain text\. Ask away\./, 30_000);
-  assert.match(conversation, /Replied/);
+  assert.match(conversation, /Answered/);
   assert.match(conversation, /refundable/i);
   assert.match(conversation, /Plain text only\. OK!/, "@satoshi's reply, decrypted");
   assert.match(conversation, /Thanks! And \*italics\*\?[\s\S]*Also plain text\. Ask away\./, 'the follow-ups, in order');
   assert.doesNotMatch(conversation, /could not be read|does not hold/);
   await shot(page, 'visitor', 'harmony-paid-chat');
 
+  // Bob's conversation is open, so the composer writes a follow-up; he chooses a paid message.
+  await (await waitShadow(page, '[part~="mode-button"]')).click();
+  await waitShadow(page, '[part~="amount"]');
   await (await waitShadow(page, '[part~="input"]')).type('Hello from the start test — 140 bytes max ✨');
   await (await waitShadow(page, '[part~="send-button"]:not([disabled])')).click();
   await shadowText(page, '[part~="steps"]', /Sending|Confirm/, 10_000);
@@ -107,7 +110,7 @@ test('the demo shows the widget; a visitor sees their seeded messages and sends 
   // Act as @satoshi with the dev wallet switcher: the inbox reads at once (no prompt).
   await page.select('.dev-wallet select', '1');
   const inbox = await shadowText(page, '[part~="inbox"]', /Hello from the start test/, 30_000);
-  for (const state of [/Waiting/, /Replied/, /Not answered in time/, /Refunded/]) assert.match(inbox, state);
+  for (const state of [/In escrow/, /Answered/, /Not answered in time/, /Refunded/]) assert.match(inbox, state);
   assert.match(inbox, /<b>Is this bold\?<\/b> <script>alert\(1\)<\/script>/, 'markup in a message shows as text');
   assert.doesNotMatch(inbox, /could not be read|does not hold/);
   await page.setViewport({ width: 480, height: 1800, deviceScaleFactor: 1 });
