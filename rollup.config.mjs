@@ -76,10 +76,29 @@ const ts = (minify) =>
     define: { 'process.env.NODE_ENV': '"production"', __HARMONY_PAID_CHAT_VERSION__: JSON.stringify(pkg.version) },
   });
 
+/**
+ * One Lit in the CDN build: WalletConnect's modal uses Phosphor's icons, which ship their own copy
+ * of Lit (reactive-element 2.0.4, lit-element 4.0.6, lit-html 3.1.4) inside their dist; those
+ * modules are resolved to the widget's one Lit instead (same major versions).
+ */
+const oneLit = () => ({
+  name: 'one-lit',
+  async resolveId(source, importer, options) {
+    if (!importer || !source.startsWith('.')) return null;
+    const full = resolvePath(dirname(importer), source).replace(/\\/g, '/');
+    const m = full.match(/\/node_modules\/\.pnpm\/[^/]+\/node_modules\/(@lit\/reactive-element|lit-element|lit-html|lit)\/(.+?)\.m?js$/);
+    if (!m) return null;
+    const own = resolvePath(ROOT, 'node_modules', m[1], `${m[2]}.js`);
+    return existsSync(own) ? own : this.resolve(`${m[1]}/${m[2]}.js`, importer, { ...options, skipSelf: true });
+  },
+});
+
 const browserResolve = () =>
   nodeResolve({
     browser: true,
     preferBuiltins: false,
+    // WalletConnect's modal (Reown AppKit) pins its own Lit 3.3.0: one copy of Lit for everything.
+    dedupe: ['lit', 'lit-html', 'lit-element', '@lit/reactive-element'],
     exportConditions: ['browser', 'module', 'import', 'default'],
     extensions: ['.mjs', '.js', '.ts', '.json'],
   });
@@ -121,7 +140,7 @@ export default [
   {
     input: { 'harmony-paid-chat': ELEMENT },
     output: { dir: 'cdn', format: 'es', entryFileNames: '[name].js', chunkFileNames, sourcemap: false },
-    plugins: [helpersFirst(), browserResolve(), commonjs({ transformMixedEsModules: true }), ts(true)],
+    plugins: [helpersFirst(), oneLit(), browserResolve(), commonjs({ transformMixedEsModules: true }), ts(true)],
     onwarn,
   },
   // The classic build is the module build above, inlined into one classic script: the same code, and
