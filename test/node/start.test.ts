@@ -95,7 +95,7 @@ test('the demo shows the widget; a visitor sees their seeded messages and sends 
   await shot(page, 'visitor', 'harmony-paid-chat');
 
   // Bob's conversation is open, so the composer writes a follow-up; he chooses a paid message.
-  await (await waitShadow(page, '[part~="mode-button"]')).click();
+  await (await waitShadow(page, '[part~="mode-button"]')).evaluate((b) => (b as HTMLButtonElement).click()); // not by coordinates: the page is still settling
   await waitShadow(page, '[part~="amount"]');
   await (await waitShadow(page, '[part~="input"]')).type('Hello from the start test — 140 bytes max ✨');
   await (await waitShadow(page, '[part~="send-button"]:not([disabled])')).click();

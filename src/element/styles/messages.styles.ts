@@ -109,6 +109,14 @@ export default css`  .counter {
     margin-inline-start: -0.35em;
   }
 
+  form > button.link-button,
+  section > button.link-button,
+  .thread > button.link-button {
+    align-self: flex-start;
+    justify-content: flex-start;
+    text-align: start;
+  }
+
   .inbox-tools {
     display: flex;
     flex-wrap: wrap;
