@@ -82,8 +82,32 @@ function renderSettings(host: ChatHost, c: ChatController): TemplateResult {
       <button part="save-sites-button" class="secondary" type="submit" aria-disabled=${c.activity.busy ? 'true' : 'false'}>${copy.settings.saveSites}</button>
       ${errorText(c, 'sites')}
     </form>
+    ${renderBlockForm(c)}
     ${host.notifierUrl ? renderEmailForm(c) : nothing}
   </details>`;
+}
+
+/** Block or unblock any address (one not in the loaded inbox, or known from elsewhere). */
+function renderBlockForm(c: ChatController): TemplateResult {
+  const m = c.moderation;
+  const busy = !!c.activity.busy;
+  return html`<form class="settings-form" part="block-form" novalidate @submit=${(e: Event) => {
+    e.preventDefault();
+    if (!c.activity.busy) void m.blockAddress(true);
+  }}>
+    <div class="field">
+      <label for="settings-block">${copy.moderation.blockAddress}</label>
+      <input id="settings-block" part="block-input" autocomplete="off" spellcheck="false" aria-describedby=${c.activity.errorFor('block', 'address') ? 'settings-block-hint block-error-address' : 'settings-block-hint'} .value=${m.blockText}
+        @input=${(e: Event) => m.setBlockText((e.target as HTMLInputElement).value)} />
+    </div>
+    <p id="settings-block-hint" class="muted small">${copy.moderation.blockAddressHint}</p>
+    <div class="row">
+      <button part="block-address-button" type="submit" aria-disabled=${busy ? 'true' : 'false'}>${copy.moderation.blockAddressButton}</button>
+      <button part="unblock-address-button" class="secondary" type="button" aria-disabled=${busy ? 'true' : 'false'}
+        @click=${() => !c.activity.busy && m.blockAddress(false)}>${copy.moderation.unblockAddressButton}</button>
+    </div>
+    ${errorText(c, 'block', 'address')}
+  </form>`;
 }
 
 function renderEmailForm(c: ChatController): TemplateResult {

@@ -117,6 +117,10 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @csspart hide-button - "Hide" / "Unhide" a message (on chain).
  * @csspart block-button - "Block sender" / "Unblock sender" (on chain).
  * @csspart blocked-badge - "Blocked" next to a blocked sender.
+ * @csspart block-form - Settings: block or unblock any address (0x… or one1…).
+ * @csspart block-input - Its address field.
+ * @csspart block-address-button - "Block".
+ * @csspart unblock-address-button - "Unblock".
  * @csspart site-notice - For a creator on a page that is not one of their sites: where the inbox opens.
  * @csspart key-notice - For a creator whose current inbox key is not in this browser: why, and what to do.
  * @csspart backup-hint - The gentle "back up your key" notice.

@@ -7,7 +7,7 @@
  * stays somewhere sensible when the message it was on leaves the view.
  */
 import type { ChatMessage } from '../sdk/types.js';
-import { shortAddress } from '../sdk/address.js';
+import { parseAddress, shortAddress } from '../sdk/address.js';
 import type { ChatController } from './chat-controller.js';
 import { copy } from './copy-connected.js';
 import { HarmonyBlockChangeEvent, HarmonyHideChangeEvent } from './events.js';
@@ -16,6 +16,8 @@ import type { InboxSort } from './reads.js';
 const lower = (a: string) => a.toLowerCase();
 
 export class Moderation {
+  /** The settings field "Block or unblock an address". */
+  blockText = '';
   readonly #c: ChatController;
 
   constructor(c: ChatController) {
@@ -40,6 +42,36 @@ export class Moderation {
     this.#host.announce(blocked ? copy.moderation.blocked(who) : copy.moderation.unblocked(who), 'success');
     this.#host.dispatchEvent(new HarmonyBlockChangeEvent({ address: m.sender, blocked, txHash: res.txHash, explorerUrl: res.explorerUrl }));
     await this.#host.focusSelector(`#block-${m.id}`, true);
+  }
+
+  setBlockText(text: string): void {
+    this.blockText = text;
+    this.#host.requestUpdate();
+  }
+
+  /** Blocks (or unblocks) the address typed in the settings (0x… or one1…), e.g. one not in the loaded inbox. */
+  async blockAddress(blocked: boolean): Promise<void> {
+    const c = this.#c;
+    let address = '';
+    const res = await c.activity.run(
+      'block',
+      'address',
+      async () => {
+        address = parseAddress(this.blockText.trim());
+        return c.chat.setBlocked(address, blocked);
+      },
+      copy.progress.prompt('block'),
+    );
+    if (!res) {
+      await this.#host.focusSelector('#settings-block', true);
+      return;
+    }
+    c.reads.setBlockedFlag(address, blocked);
+    this.blockText = '';
+    const who = shortAddress(address);
+    this.#host.announce(blocked ? copy.moderation.blocked(who) : copy.moderation.unblocked(who), 'success');
+    this.#host.dispatchEvent(new HarmonyBlockChangeEvent({ address: address as `0x${string}`, blocked, txHash: res.txHash, explorerUrl: res.explorerUrl }));
+    await this.#host.focusSelector('#settings-block', true);
   }
 
   /** Hides (or shows again) `m` in the inbox view. */

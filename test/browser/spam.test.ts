@@ -88,6 +88,7 @@ describe('spam controls', () => {
     await creatorChat.setBlocked(spammer.address, false);
     const stale = await mount({ handle: `@${HANDLE}`, provider: spammer });
     await connect(stale, 'composer');
+    await waitFor(() => $$(stale, '[part~="conversation"] [part~="message"]').length === 2, { message: 'the stale view loaded' });
     setTabHidden(true);
     try {
       await creatorChat.setBlocked(spammer.address, true);
@@ -111,6 +112,42 @@ describe('spam controls', () => {
     $<HTMLButtonElement>(c, '[part~="message"] [part~="block-button"]')!.click();
     await waitFor(() => $$(c, '[part~="blocked-badge"]').length === 0, { message: 'unblocked' });
     await waitForPart(s, 'composer', 5_000);
+  });
+
+  it('block any address from the settings (one not in the inbox, as one1…); a wrong address is refused before any prompt; unblock', async function () {
+    this.timeout(60_000);
+    const stranger = await wallet(55);
+    const c = await mount({ handle: `@${HANDLE}`, provider: creator });
+    await connect(c, 'inbox');
+    part<HTMLDetailsElement>(c, 'settings')!.open = true;
+    const input = await waitForPart<HTMLInputElement>(c, 'block-input');
+    type(input, 'not an address');
+    await c.updateComplete;
+    const prompts = creator.calls.filter((m) => m === 'eth_sendTransaction').length;
+    const failed = nextEvent<CustomEvent>(c, 'harmony-error');
+    await click(c, 'block-address-button');
+    expect((await failed).detail).to.include({ code: 'ADDRESS_INVALID', action: 'block' });
+    expect(creator.calls.filter((m) => m === 'eth_sendTransaction').length).to.equal(prompts);
+    expect(input.getAttribute('aria-describedby')).to.contain('block-error-address');
+    await expect(c).to.be.accessible();
+
+    const { toOneAddress } = await import('../../src/sdk/address.js');
+    type(input, toOneAddress(stranger.address));
+    await c.updateComplete;
+    const changed = nextEvent<CustomEvent>(c, 'harmony-block-change');
+    await click(c, 'block-address-button');
+    expect((await changed).detail).to.include({ address: stranger.address, blocked: true });
+    expect((await readContract('threadOf', [stranger.address, creator.address]))[1]).to.equal(true);
+    expect(input.value).to.equal('');
+    const refused = await (await sdk(stranger, HANDLE)).send({ to: HANDLE, text: 'let me in' }).then(() => undefined, (e: { code?: string }) => e.code);
+    expect(refused).to.equal('SENDER_BLOCKED');
+
+    type(input, stranger.address);
+    await c.updateComplete;
+    const unblocked = nextEvent<CustomEvent>(c, 'harmony-block-change');
+    await click(c, 'unblock-address-button');
+    expect((await unblocked).detail).to.include({ blocked: false });
+    expect((await readContract('threadOf', [stranger.address, creator.address]))[1]).to.equal(false);
   });
 
   it('hide and show again: out of the inbox view, "Show hidden" brings it back, its coins follow the rules', async function () {
