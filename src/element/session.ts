@@ -196,10 +196,12 @@ export class WalletSession {
     }
   }
 
-  /** Forgets the wallet (the wallet itself stays connected to the site: EIP-1193 has no disconnect). */
+  /** Forgets the wallet (an injected wallet stays connected to the site: EIP-1193 has no disconnect; a WalletConnect session is ended). */
   disconnect(): void {
     this.#generation++;
     this.#unsubscribe();
+    // A WalletConnect session does have an end: tell the wallet app (best effort).
+    if (this.#via === 'walletconnect') void (this.#provider as { disconnect?: () => Promise<unknown> } | undefined)?.disconnect?.()?.catch?.(() => undefined);
     this.#provider = this.#observed = undefined;
     this.#via = undefined;
     this.#chat.setWallet(undefined);

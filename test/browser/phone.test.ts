@@ -143,6 +143,12 @@ describe('phones (320 px, a phone user agent)', () => {
       expect(connectCalls).to.deep.equal([{ autoSelect: { label: 'WalletConnect', disableModals: true } }]);
       expect(text(part(el, 'account'))).to.contain('(WalletConnect)');
       expect(text(part(el, 'account'))).to.contain(phoneWallet.address.slice(0, 6));
+      // Disconnecting ends the WalletConnect session in the wallet app too.
+      let ended = 0;
+      (phoneWallet as unknown as { disconnect(): Promise<void> }).disconnect = async () => void ended++;
+      await click(el, 'disconnect-button');
+      await waitForPart(el, 'connect-button');
+      expect(ended).to.equal(1);
     } finally {
       Object.assign(onboardLoaders, saved);
     }
