@@ -3,8 +3,8 @@
  *  - dist/      ES modules for bundlers (dependencies external) — types come from `tsc -p tsconfig.build.json`
  *  - cdn/harmony-paid-chat.js          self-contained ES module for a <script type="module"> tag; wallet,
  *                                      chain and crypto code sit in lazily loaded chunks (cdn/chunks/)
- *  - cdn/harmony-paid-chat.classic.js  one classic script for hosts that cannot use modules (the module
- *                                      build inlined)
+ *  - cdn/harmony-paid-chat.classic.js  a classic-script loader for hosts that cannot use
+ *                                      `type="module"`: it imports the module build next to it
  * The dev wallet switcher of the demo is never part of these builds.
  *
  * The dependency list is read from package.json: in dist/ every package import stays an import and
@@ -14,7 +14,7 @@
  * and the WordPress plugin zip.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, relative, resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import nodeResolve from '@rollup/plugin-node-resolve';
@@ -113,26 +113,25 @@ const onwarn = (warning, warn) => {
 const ELEMENT = 'src/element/harmony-paid-chat.ts';
 
 /**
- * The classic script inlines every lazy chunk (a classic script has no module graph), but not
- * WalletConnect: its module and modal (≈ 480 KB gzip) would double the file for every page, and only
- * sites that set `walletconnect-project-id` use it. Its chunk stays a dynamic `import('./chunks/…')`,
- * which a classic script resolves against its own URL: the module chunk next to it in cdn/.
+ * The classic script is a loader: hosts that strip `type="module"` still run a plain `<script>`, and a
+ * classic script may `import()` modules. It loads the module build next to it (a relative specifier
+ * resolves against the classic script's own URL), so both builds share one set of files: the package
+ * stays small and a classic page gets the same lazy loading.
  */
-const WALLETCONNECT_MARK = 'WalletConnect requires a projectId';
-const walletConnectOutside = () => ({
-  name: 'classic-walletconnect-outside',
-  resolveDynamicImport(specifier, importer) {
-    if (typeof specifier !== 'string' || !specifier.startsWith('.') || !importer) return null;
-    const file = resolvePath(dirname(importer), specifier);
-    if (!existsSync(file) || !readFileSync(file, 'utf8').includes(WALLETCONNECT_MARK)) return null;
-    return { id: `./${relative(resolvePath('cdn'), file).replace(/\\/g, '/')}`, external: true };
-  },
+const CLASSIC_LOADER = `
+const entry = './harmony-paid-chat.js';
+import(entry).catch((e) => console.error('<harmony-paid-chat> could not load ' + entry, e));
+`;
+const classicLoader = () => ({
+  name: 'classic-loader',
+  resolveId: (id) => (id === 'classic-loader' ? id : id === './harmony-paid-chat.js' ? { id, external: true } : null),
+  load: (id) => (id === 'classic-loader' ? CLASSIC_LOADER : null),
 });
 
 export default [
   {
     input: { index: 'src/index.ts', 'element/harmony-paid-chat': ELEMENT, 'sdk/card': 'src/sdk/card.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames },
+    output: { dir: 'dist', format: 'es', sourcemap: false, entryFileNames: '[name].js', chunkFileNames },
     external: isExternal,
     plugins: [onlyDeclaredDependencies(), nodeResolve({ extensions: ['.mjs', '.js', '.ts'] }), ts(false)],
     onwarn,
@@ -143,13 +142,10 @@ export default [
     plugins: [helpersFirst(), oneLit(), browserResolve(), commonjs({ transformMixedEsModules: true }), ts(true)],
     onwarn,
   },
-  // The classic build is the module build above, inlined into one classic script: the same code, and
-  // ES modules only here, so the order of modules cannot vary (built from the sources through the
-  // CommonJS plugin, it varied between runs).
   {
-    input: 'cdn/harmony-paid-chat.js',
-    output: { file: 'cdn/harmony-paid-chat.classic.js', format: 'iife', inlineDynamicImports: true, sourcemap: false },
-    plugins: [walletConnectOutside(), ts(true)],
+    input: 'classic-loader',
+    output: { file: 'cdn/harmony-paid-chat.classic.js', format: 'iife', sourcemap: false },
+    plugins: [classicLoader(), ts(true)],
     onwarn,
   },
 ];

@@ -7,7 +7,7 @@
  * Module build: the entry is a small file that imports the first-render chunk; a
  * `<link rel="modulepreload" integrity>` makes the browser check that chunk too (the chunks loaded
  * later, on the first click, are pinned by version and content-hashed names, not by SRI). The classic
- * build is one file, checked whole.
+ * script is a small loader of the module build, checked by SRI like the module entry.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
