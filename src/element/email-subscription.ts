@@ -1,7 +1,8 @@
 /**
- * "Email me about new messages" (with `notifier-url`): the creator's wallet signs the text the
- * notifier's protocol defines, then the subscription is POSTed to `/v1/subscriptions`. The one
- * signature the element ever asks for, and it yields no key.
+ * "Email me about new messages" (with `notifier-url`): the creator's wallet signs an EIP-4361
+ * (Sign-In with Ethereum) message bound to this page's origin — the wallet shows the site the
+ * person is on — and the subscription is POSTed to `/v1/subscriptions`. The one signature the
+ * element ever asks for, and it yields no key.
  * The protocol's browser half lives in the SDK (`src/sdk/notifier-client.ts`), loaded on first use.
  */
 import { PaidChatError } from '../sdk/errors.js';
@@ -34,7 +35,7 @@ export class EmailSubscription {
       const problem = protocol.emailProblem(email);
       if (problem) throw new PaidChatError('NOTIFIER_REFUSED', copy.email.invalid(problem), { email, reason: 'invalid-email' });
       try {
-        await protocol.requestSubscription({ notifierUrl, address, email, signText: (message) => c.chat.signText(message) });
+        await protocol.requestSubscription({ notifierUrl, origin: location.origin, address, email, topic: 'inbox', signText: (message) => c.chat.signText(message) });
       } catch (e) {
         if (e instanceof protocol.NotifierRequestError) {
           throw e.code === 'network'
