@@ -89,6 +89,8 @@ export class Keeper {
   #lastTx?: Hex;
   #lastError?: string;
   #gaveUp: string[] = [];
+  /** After a failed batch, the next round comes when its retry is due (not a whole interval later). */
+  #retryIn?: number;
 
   constructor(o: KeeperOptions) {
     this.#o = o;
@@ -145,8 +147,10 @@ export class Keeper {
         log.warn('keeper round failed, will retry', { error: this.#lastError });
       }
       if (this.#stopped) break;
+      const delay = Math.min(this.#o.intervalMs, this.#retryIn ?? Infinity);
+      this.#retryIn = undefined;
       await new Promise<void>((r) => {
-        const t = setTimeout(done, this.#o.intervalMs);
+        const t = setTimeout(done, delay);
         const self = this;
         function done() {
           clearTimeout(t);
@@ -232,6 +236,7 @@ export class Keeper {
     this.#lastError = short(e);
     const funds = /insufficient funds|exceeds the balance|InsufficientFunds/i.test(this.#lastError);
     const gaveUp = await this.#o.store.keeperFailed(keys, Date.now() + delay, this.#o.maxAttempts);
+    if (gaveUp.length < keys.length) this.#retryIn = Math.min(this.#retryIn ?? Infinity, delay + 50);
     this.#o.log.warn(funds ? 'keeper cannot pay for the refund transaction: its balance is too low' : 'keeper refund failed, will retry', {
       error: this.#lastError,
       batch: keys.length,
