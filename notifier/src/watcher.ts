@@ -247,10 +247,13 @@ export class Watcher {
     this.reorgs++;
     this.cursorBlock = ancestor.number;
     log.warn('chain reorganisation: the blocks after the fork point are read again', { from, to: ancestor.number, undeliveredDropped: r.deleted });
-    if (r.alreadySent.length) {
+    const out = r.alreadySent.filter((x) => x.status === 'sent');
+    const maybe = r.alreadySent.filter((x) => x.status === 'sending');
+    if (out.length || maybe.length) {
       log.error('notifications for orphaned blocks had already gone out (raise --confirmations for this chain)', {
-        keys: r.alreadySent.slice(0, 20).map((x) => x.key),
-        count: r.alreadySent.length,
+        keys: out.slice(0, 20).map((x) => x.key),
+        count: out.length,
+        inFlight: maybe.slice(0, 20).map((x) => x.key),
       });
     }
   }

@@ -263,10 +263,11 @@ export class Store {
   }
 
   /**
-   * Undoes everything derived from blocks after `ancestor` (a reorg replaced them): unsent outbox
-   * rows are deleted (the new chain's events are derived again, under the same keys), reminders
-   * and open messages from those blocks go, settlements seen in them are forgotten, and the cursor
-   * returns to `ancestor`. Rows already sent or in flight stay: they are reported.
+   * Undoes everything derived from blocks after `ancestor` (a reorg replaced them): outbox rows not
+   * yet delivered are deleted — also those in flight, whose outcome then changes nothing — so the new
+   * chain's events are derived again under the same keys; reminders and open messages from those
+   * blocks go, settlements seen in them are forgotten, and the cursor returns to `ancestor`. Rows
+   * already delivered (or in flight, which may have been) are reported.
    */
   async rewind(scope: string, from: bigint, ancestor: bigint, ancestorHash: string | null): Promise<{ deleted: number; alreadySent: { key: string; status: string; block_number: number }[] } | undefined> {
     return this.db.tx(async (q) => {
@@ -276,7 +277,7 @@ export class Store {
         "SELECT key, status, block_number FROM outbox WHERE block_number > ? AND status IN ('sending', 'sent', 'failed') ORDER BY id",
         [ancestor],
       );
-      const deleted = await q.run("DELETE FROM outbox WHERE block_number > ? AND status IN ('pending', 'skipped')", [ancestor]);
+      const deleted = await q.run("DELETE FROM outbox WHERE block_number > ? AND status IN ('pending', 'sending', 'skipped')", [ancestor]);
       await q.run('DELETE FROM reminders WHERE block_number > ?', [ancestor]);
       await q.run('UPDATE reminders SET settled_block = NULL WHERE settled_block > ?', [ancestor]);
       await q.run('DELETE FROM open_messages WHERE block_number > ?', [ancestor]);
