@@ -599,7 +599,7 @@ export class Store {
         switch (m.outcome) {
           case 'sent':
             await q.run(
-              "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?, response = ?, last_error = NULL, claimed_by = NULL WHERE id = ? AND status = 'sending'",
+              "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?, response = ?, last_error = NULL WHERE id = ? AND status = 'sending'",
               [now, now, m.response.slice(0, 500), m.id],
             );
             break;
