@@ -13,7 +13,7 @@ import { createPaidChat, explorerTxUrl, isPaidChatError, VERSION, type PaidChat 
 import { Store, type OutboxRow } from './store/store.js';
 import { Watcher } from './watcher.js';
 import { Mailer, backoffMs, classifySmtpError } from './mailer.js';
-import { ChannelLoop, type Outcome } from './outbox.js';
+import { ChannelLoop, Marker, type Outcome } from './outbox.js';
 import { createApp } from './http.js';
 import { createLogger, type Logger } from './log.js';
 import { notificationMessageId, renderNotification, unsubscribeToken } from './emails.js';
@@ -202,8 +202,10 @@ export async function startNotifier(cfg: NotifierConfig, opts: StartOptions = {}
     };
     const unsubscribeUrl = (unsubId: string) => `${publicUrl}/v1/unsubscribe?token=${unsubscribeToken(secret, unsubId)}`;
 
+    const marker = new Marker(store, log, opts.onSettled);
     email = new ChannelLoop({
       channel: 'email',
+      marker,
       store,
       log,
       instanceId,
@@ -265,6 +267,7 @@ export async function startNotifier(cfg: NotifierConfig, opts: StartOptions = {}
 
     webhooks = new ChannelLoop({
       channel: 'webhook',
+      marker,
       store,
       log,
       instanceId,

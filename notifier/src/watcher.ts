@@ -19,7 +19,7 @@
 import { getBlock, getLogs, readContract } from 'viem/actions';
 import { getAbiItem } from 'viem/utils';
 import { getAddress, type Address, type Hex, type PublicClient } from 'viem';
-import { bytes32ToHandle, logWindows, withRetry, paidChatAbi } from 'harmony-paid-chat';
+import { bytes32ToHandle, MAX_LOG_RANGE, withRetry, paidChatAbi } from 'harmony-paid-chat';
 import type { Queryable } from './store/driver.js';
 import type { NewOutboxRow, Store, Subscription, Topic, Webhook } from './store/store.js';
 import type { Logger } from './log.js';
@@ -79,6 +79,7 @@ export class Watcher {
   #wakeSleep?: () => void;
   #warnedAhead = false;
   #leader = false;
+  #window = Number(MAX_LOG_RANGE);
   readonly #handles = new Lru<string, { handle: string; at: number }>(50_000);
   readonly #threads = new Lru<number, { sender: Address; recipient: Address }>(100_000);
   readonly #blockTimes = new Lru<bigint, bigint>(10_000);
@@ -183,13 +184,26 @@ export class Watcher {
     }
 
     let expected = cursor.block;
-    for (const [fromBlock, toBlock] of logWindows(cursor.block + 1n, target)) {
+    for (let fromBlock = cursor.block + 1n; fromBlock <= target; ) {
       if (this.#stopped) return;
+      // Windows of at most 1024 blocks (Harmony's limit), smaller while the answers are too big.
+      const toBlock = fromBlock + BigInt(this.#window) - 1n < target ? fromBlock + BigInt(this.#window) - 1n : target;
       const t0 = Date.now();
       const toHeader = toBlock === target ? targetBlock : await this.#block(toBlock);
-      const logs = (await this.#retry(() =>
-        getLogs(this.#o.reader, { address: this.#o.contract, events: EVENTS as any, fromBlock, toBlock, strict: true } as any),
-      )) as unknown as Log[];
+      let logs: Log[];
+      try {
+        logs = (await this.#retry(() =>
+          getLogs(this.#o.reader, { address: this.#o.contract, events: EVENTS as any, fromBlock, toBlock, strict: true } as any),
+        )) as unknown as Log[];
+      } catch (e) {
+        if (this.#window > 1 && /too large|exceed|limit|too many|query returned more/i.test(String((e as Error)?.message ?? e))) {
+          this.#window = Math.max(1, Math.floor(this.#window / 4));
+          log.warn('the logs of a window were too many for one answer; reading smaller windows', { fromBlock, toBlock, window: this.#window });
+          continue;
+        }
+        throw e;
+      }
+      if (this.#window < Number(MAX_LOG_RANGE)) this.#window = Math.min(Number(MAX_LOG_RANGE), this.#window * 2);
       // A reorg between reading the header and the logs: try again next poll.
       if (logs.some((l) => l.blockNumber === toBlock && l.blockHash !== toHeader.hash)) {
         log.warn('the chain changed while reading a window; reading it again', { fromBlock, toBlock });
@@ -212,6 +226,7 @@ export class Watcher {
       }
       expected = toBlock;
       this.cursorBlock = toBlock;
+      fromBlock = toBlock + 1n;
       if (logs.length) {
         log.info('window applied', { fromBlock, toBlock, events: logs.length, queued: applied, ms: { logs: t1 - t0, context: t2 - t1, write: Date.now() - t2 } });
       }

@@ -23,7 +23,6 @@ import {
   postJson,
   pressConfirm,
   safeSigner,
-  signedBody,
   signedRequest,
   sleep,
   startTestNotifier,

@@ -71,7 +71,7 @@ describe('the notifier on PostgreSQL, in-process', () => {
   let url: string;
 
   before(async (t) => {
-    if (!pgServer) return void t.skip?.('PostgreSQL is not installed');
+    if (!pgServer) return void (t as unknown as { skip?: (m: string) => void }).skip?.('PostgreSQL is not installed');
     url = await pgServer.createDatabase('inprocess');
     n = await startTestNotifier(notifierConfig(tc, smtp, url));
   });
@@ -188,7 +188,7 @@ describe('two instances on one PostgreSQL database, as child processes', () => {
   }
 
   before(async (t) => {
-    if (!pgServer) return void t.skip?.('PostgreSQL is not installed');
+    if (!pgServer) return void (t as unknown as { skip?: (m: string) => void }).skip?.('PostgreSQL is not installed');
     url = await pgServer.createDatabase('shared');
     for (const name of ['a', 'b']) ports.set(name, await freePort());
     await up('a');
