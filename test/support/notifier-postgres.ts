@@ -4,12 +4,15 @@
  * cluster lives in a temporary directory, listens on a free port on 127.0.0.1 (and a socket in that
  * directory), and is stopped and deleted by `stop()` — or, if the test process dies, by an exit hook.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../../scripts/lib/anvil.js';
+import { postgresBin } from '../../scripts/lib/postgres.js';
+
+export { postgresBin };
 
 export interface TestPostgres {
   /** postgres://postgres@127.0.0.1:PORT/DB */
@@ -18,20 +21,6 @@ export interface TestPostgres {
   /** A new empty database on the same cluster. */
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-/** The directory of PostgreSQL's server tools, or undefined when the package is not installed. */
-export function postgresBin(): string | undefined {
-  const base = '/usr/lib/postgresql';
-  if (existsSync(base)) {
-    const versions = readdirSync(base)
-      .filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (versions.length) return join(base, versions[0]!, 'bin');
-  }
-  const which = spawnSync('sh', ['-c', 'command -v pg_ctl'], { encoding: 'utf8' });
-  const found = which.stdout.trim();
-  return found ? join(found, '..') : undefined;
 }
 
 const asRoot = userInfo().uid === 0;
