@@ -1,7 +1,8 @@
 /**
  * The visitor's view: the composer (byte counter, amount, the wallet steps, the receipt), the
- * backup hint, and the conversation with the page's creator — paid messages with their replies
- * and the follow-ups, oldest first, each text opened or labelled with why it cannot be read.
+ * backup hint, the conversation with the page's creator — paid messages with their replies
+ * and the follow-ups, oldest first, each text opened or labelled with why it cannot be read — and,
+ * with `notifier-url`, "Email me when they reply".
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Card } from '../sdk/card.js';
@@ -147,6 +148,26 @@ function renderConversation(c: ChatController, card: Card): Maybe {
   </section>`;
 }
 
+/** "Email me when they reply" (with `notifier-url`, once the visitor has a conversation here). */
+function renderEmailForm(c: ChatController, card: Card): Maybe {
+  if (!c.host.notifierUrl || !c.reads.mine.loaded || c.reads.mine.entries.length === 0) return nothing;
+  const e = c.email;
+  return html`<form class="settings-form" part="email-form" novalidate @submit=${(ev: Event) => {
+    ev.preventDefault();
+    if (!c.activity.busy) void e.subscribe('outbox');
+  }}>
+    <div class="field">
+      <label for="visitor-email">${copy.email.visitorLabel(card.handle)}</label>
+      <input id="visitor-email" part="email-input" type="email" autocomplete="email" .value=${e.email}
+        @input=${(ev: Event) => e.setEmail((ev.target as HTMLInputElement).value)} />
+    </div>
+    <p class="muted small">${copy.email.visitorHint}</p>
+    <button part="email-button" type="submit" aria-disabled=${c.activity.busy ? 'true' : 'false'}>${c.activity.is('email') ? copy.email.busy : copy.email.button}</button>
+    ${e.subscribed ? html`<p class="success small">${copy.email.sent(e.subscribed)}</p>` : nothing}
+    ${errorText(c, 'email')}
+  </form>`;
+}
+
 export function renderVisitor(c: ChatController, card: Card): TemplateResult {
-  return html`${renderBackupHint(c, card)}${renderComposer(c, card)}${errorText(c, 'load')}${renderConversation(c, card)}`;
+  return html`${renderBackupHint(c, card)}${renderComposer(c, card)}${errorText(c, 'load')}${renderConversation(c, card)}${renderEmailForm(c, card)}`;
 }
