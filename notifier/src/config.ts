@@ -150,7 +150,7 @@ const OPTIONS: OptionSpec[] = [
   { flag: 'log-level', env: 'NOTIFIER_LOG_LEVEL', arg: 'LEVEL', help: 'debug | info | warn | error | silent (JSON lines on stdout).', def: 'info' },
 ];
 
-export const HELP = `harmony-paid-chat-notifier — emails people about their Harmony Paid Chat messages
+export const HELP = `harmony-paid-chat-notifier — email and signed webhooks about Harmony Paid Chat messages, and an optional refund keeper
 
 Usage: harmony-paid-chat-notifier [options]     (in a source checkout: npm run notifier -- [options])
 
