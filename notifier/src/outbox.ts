@@ -160,7 +160,7 @@ export class ChannelLoop {
       (refilling ??= (async () => {
         try {
           if (this.#stopped || (this.backingOffUntil !== undefined && Date.now() < this.backingOffUntil)) return;
-          const rows = await store.claim(channel, instanceId, Date.now(), suspect ? 1 : Math.max(concurrency * 4, 16));
+          const rows = await store.claim(channel, instanceId, Date.now(), suspect ? 1 : Math.max(concurrency * 2, 8));
           if (this.#stopped) return release(rows);
           queue.push(...rows);
           idle = rows.length === 0;

@@ -323,8 +323,17 @@ export async function startNotifier(cfg: NotifierConfig, opts: StartOptions = {}
       onEnqueued: () => {
         email.wake();
         webhooks.wake();
+        // The other instances (PostgreSQL) hear of it at once instead of on their next look.
+        if (shared) store.db.notify('notifier_outbox').catch(() => undefined);
       },
     });
+    if (shared) {
+      const stopListening = await store.db.listen('notifier_outbox', () => {
+        email.wake();
+        webhooks.wake();
+      });
+      stops.push(stopListening);
+    }
 
     if (cfg.keeperKeyFile) {
       keeper = new Keeper({

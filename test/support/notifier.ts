@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytesToHex, concatHex, hashMessage, parseEventLogs, stringToHex, toHex, type Address, type Hex } from 'viem';
+import { bytesToHex, concatHex, hashMessage, parseEventLogs, stringToHex, type Address, type Hex } from "viem";
 import type { HDAccount } from 'viem/accounts';
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 import { configWith, type NotifierConfig } from '../../notifier/src/config.js';
@@ -325,5 +325,3 @@ export async function startWebhookReceiver(): Promise<{
   return r;
 }
 
-/** hex of a uint as the contract's bytes32 (ids in SQL rows are decimal text). */
-export const idHex = (id: bigint) => toHex(id, { size: 32 });

@@ -29,6 +29,10 @@ export interface SqlDriver extends Queryable {
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /** Runs several statements (schema). */
   exec(sql: string): Promise<void>;
+  /** PostgreSQL: call `fn` on every NOTIFY on `channel` (from any instance); returns a stop function. SQLite: nothing to listen to. */
+  listen(channel: string, fn: () => void): Promise<() => Promise<void>>;
+  /** PostgreSQL: NOTIFY `channel` (every listening instance hears it). SQLite: no-op. */
+  notify(channel: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,6 +110,8 @@ export function openSqlite(path: string, opts: { synchronous?: 'full' | 'normal'
         }
       }),
     exec: (sql) => lock.run(() => void db.exec(sql)),
+    listen: async () => async () => undefined,
+    notify: async () => undefined,
     close: () =>
       lock.run(() => {
         if (db.open) db.close();
@@ -177,6 +183,33 @@ export function openPostgres(url: string, opts: { poolSize?: number; onError?: (
     },
     async exec(sql) {
       await pool.query(sql);
+    },
+    async listen(channel, fn) {
+      if (!/^[a-z_]+$/.test(channel)) throw new Error(`bad channel ${channel}`);
+      let stopped = false;
+      let client: pg.Client | undefined;
+      const connect = async (): Promise<void> => {
+        if (stopped) return;
+        const c = new pg.Client({ connectionString: url, types: pgTypes as any });
+        c.on('notification', () => fn());
+        c.on('error', (e) => {
+          opts.onError?.(e);
+          if (client === c) client = undefined;
+          // Reconnect: meanwhile the loops still look on their own timers.
+          setTimeout(() => void connect().catch(() => undefined), 1000).unref();
+        });
+        await c.connect();
+        await c.query(`LISTEN ${channel}`);
+        client = c;
+      };
+      await connect();
+      return async () => {
+        stopped = true;
+        await client?.end().catch(() => undefined);
+      };
+    },
+    async notify(channel) {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, '']);
     },
     async close() {
       await pool.end();
