@@ -1,6 +1,6 @@
 /**
  * `npm test`: everything, in order — types, the build (`npm run build`, when stale), the Node suites
- * (contract, SDK, notifier, the Lit lint, the built widget and `npm start` in Chromium against anvil
+ * (contract, SDK, notifier — also on a throwaway PostgreSQL cluster —, the Lit lint, the built widget and `npm start` in Chromium against anvil
  * and a loopback SMTP server, the packed packages installed into fresh projects, the CDN snippets, the
  * WordPress plugin in a real WordPress), then the element's browser suites in real Chromium. Ends
  * with one line counting every test that ran.
@@ -41,6 +41,11 @@ const last = (out: string, re: RegExp) => {
 
 const nodeTests = readdirSync('test/node').filter((f) => f.endsWith('.test.ts')).sort().map((f) => `test/node/${f}`);
 await run('typecheck', 'npx', ['tsc', '--noEmit']);
+// The notifier's PostgreSQL test starts a throwaway cluster of Debian's postgresql on loopback.
+{
+  const { ensurePostgres } = await import('./lib/postgres.js');
+  ensurePostgres();
+}
 // Once, before the suites that use it (the consumer, CDN and WordPress tests pack and load the build).
 await run('build', 'npx', ['tsx', 'scripts/build.ts', '--if-stale']);
 {

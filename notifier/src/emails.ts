@@ -6,35 +6,18 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { Address } from 'viem';
 import { formatOne, toOneAddress } from 'harmony-paid-chat';
 import { escapeHtml } from './html.js';
-import type { NotificationKind } from './db.js';
+import type { Topic } from './store/store.js';
+import type { NotificationFacts, Party } from './facts.js';
 
-export interface Party {
-  address: Address;
-  /** '' when the address holds no handle. */
-  handle: string;
-}
-
-export interface NotificationFacts {
-  kind: NotificationKind;
-  id: bigint;
-  sender: Party;
-  recipient: Party;
-  /** Wei: paid (message, reminder), paid out to the creator (reply), returned (refund). */
-  amount: bigint;
-  /** Protocol fee kept on a reply (wei). */
-  fee?: bigint;
-  /** Unix seconds (message, reminder). */
-  deadline?: bigint;
-  txHash?: string;
-  explorerUrl?: string;
-}
+export type { NotificationFacts, Party } from './facts.js';
 
 export interface RenderContext {
   /** Where the person reads and replies: the widget page for a handle. */
   pageUrl: string;
   unsubscribeUrl: string;
-  /** The address this subscription is for. */
+  /** The address this subscription is for, and what about. */
   subscriber: Address;
+  topic: Topic;
   email: string;
   reminderLeadSec: number;
   chainName: string;
@@ -77,11 +60,6 @@ export function describeDuration(seconds: number): string {
   return `${seconds} seconds`;
 }
 
-/** The stable key of a notification: one email per kind and message, ever. */
-export function notificationKey(kind: NotificationKind, id: bigint): string {
-  return `${kind}:${id}`;
-}
-
 /**
  * Deterministic RFC 5322 Message-ID for a notification key: a resend after a crash carries the
  * same id, which mail systems use to drop the duplicate.
@@ -89,6 +67,11 @@ export function notificationKey(kind: NotificationKind, id: bigint): string {
 export function notificationMessageId(scope: string, key: string, domain: string): string {
   const h = createHash('sha256').update(`harmony-paid-chat-notifier\n${scope}\n${key}`).digest('hex').slice(0, 40);
   return `<${h}.${key.split(':')[0]}@${domain}>`;
+}
+
+/** A keyed hash of an email address (lower-cased): counts confirmation emails per address without storing it twice. */
+export function emailKey(secret: string, email: string): string {
+  return createHmac('sha256', secret).update(`email\n${email.toLowerCase()}`).digest('base64url');
 }
 
 // ------------------------------------------------------------------ tokens
@@ -123,16 +106,22 @@ export function verifyUnsubscribeToken(secret: string, token: string): string | 
 
 // ------------------------------------------------------------------ rendering
 
+/** What a topic covers, in words (emails and pages). */
+export const TOPIC_TEXT: Record<Topic, string> = {
+  inbox: 'new paid messages, follow-ups and reply deadlines (as a creator)',
+  outbox: 'replies, follow-ups and refunds of the messages you paid for (as a sender)',
+};
+
 function footer(ctx: RenderContext): { text: string; html: string } {
   const text = [
     '',
     '--',
-    `You get this email because ${ctx.subscriber} subscribed ${ctx.email} to Harmony Paid Chat notifications (${ctx.chainName}).`,
+    `You get this email because ${ctx.subscriber} subscribed ${ctx.email} to Harmony Paid Chat notifications about ${TOPIC_TEXT[ctx.topic]} (${ctx.chainName}).`,
     `Unsubscribe with one click: ${ctx.unsubscribeUrl}`,
   ].join('\n');
   const html = `<hr><p style="color:#666;font-size:12px">You get this email because <code>${escapeHtml(ctx.subscriber)}</code> subscribed ${escapeHtml(
     ctx.email,
-  )} to Harmony Paid Chat notifications (${escapeHtml(ctx.chainName)}). <a href="${escapeHtml(ctx.unsubscribeUrl)}">Unsubscribe</a>.</p>`;
+  )} to Harmony Paid Chat notifications about ${escapeHtml(TOPIC_TEXT[ctx.topic])} (${escapeHtml(ctx.chainName)}). <a href="${escapeHtml(ctx.unsubscribeUrl)}">Unsubscribe</a>.</p>`;
   return { text, html };
 }
 
@@ -192,6 +181,24 @@ export function renderNotification(f: NotificationFacts, ctx: RenderContext): Re
       );
       return { subject: `Reminder: ${lead} left to reply to ${displayName(f.sender)} (${amount})`, ...body };
     }
+    case 'follow-up': {
+      const fromCreator = f.author !== undefined && f.author.toLowerCase() === f.recipient.address.toLowerCase();
+      const author = fromCreator ? f.recipient : f.sender;
+      const paid = f.amount > 0n;
+      const body = layout(
+        [
+          ['From', describeParty(author)],
+          ...(paid ? ([['Paid out', `${formatOne(f.amount)} ONE`]] as [string, string][]) : []),
+          ['Conversation', `#${f.thread}`],
+          ...tx,
+        ],
+        `${displayName(author)} wrote a follow-up in your conversation${!fromCreator && paid ? ` (${amount} paid to you)` : ''}.`,
+        { label: 'Read it', url: ctx.pageUrl },
+        'Follow-ups are end-to-end encrypted: only you can read them, in the chat widget.',
+        ctx,
+      );
+      return { subject: `Follow-up from ${displayName(author)}`, ...body };
+    }
     case 'reply': {
       const body = layout(
         [
@@ -226,21 +233,23 @@ export function renderNotification(f: NotificationFacts, ctx: RenderContext): Re
   }
 }
 
-export function renderConfirmation(p: { address: Address; email: string; link: string; expiresAt: number; serviceHost: string; chainName: string }): RenderedEmail {
+export function renderConfirmation(p: { address: Address; topic: Topic; email: string; link: string; expiresAt: number; site: string; serviceHost: string; chainName: string }): RenderedEmail {
+  const until = new Date(p.expiresAt).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  const what = TOPIC_TEXT[p.topic];
   const text = [
-    `Someone (hopefully you) signed with the wallet ${p.address} a request to send Harmony Paid Chat notifications (${p.chainName}) to this address.`,
+    `Someone (hopefully you) on ${p.site} signed with the wallet ${p.address} a request to email this address about ${what} on Harmony Paid Chat (${p.chainName}).`,
     '',
-    `Confirm: ${p.link}`,
+    `To confirm, open this page and press "Confirm": ${p.link}`,
     '',
-    `The link works once, until ${new Date(p.expiresAt).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC')}.`,
+    `The link works until ${until}; a newer request replaces it.`,
     'If you did not ask for this, ignore this email: nothing will be sent to you.',
     '',
     `-- ${p.serviceHost}`,
   ].join('\n');
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5">
-<p>Someone (hopefully you) signed with the wallet <code>${escapeHtml(p.address)}</code> a request to send Harmony Paid Chat notifications (${escapeHtml(p.chainName)}) to this address.</p>
-<p><a href="${escapeHtml(p.link)}">Confirm email notifications</a></p>
-<p>The link works once, until ${escapeHtml(new Date(p.expiresAt).toISOString())}. If you did not ask for this, ignore this email: nothing will be sent to you.</p>
+<p>Someone (hopefully you) on <b>${escapeHtml(p.site)}</b> signed with the wallet <code>${escapeHtml(p.address)}</code> a request to email this address about ${escapeHtml(what)} on Harmony Paid Chat (${escapeHtml(p.chainName)}).</p>
+<p><a href="${escapeHtml(p.link)}">Open the confirmation page</a> and press "Confirm".</p>
+<p>The link works until ${escapeHtml(until)}; a newer request replaces it. If you did not ask for this, ignore this email: nothing will be sent to you.</p>
 </body></html>`;
   return { subject: 'Confirm email notifications for Harmony Paid Chat', text, html };
 }

@@ -1,78 +1,77 @@
 /**
- * The notifier's HTTP side (node:http, no framework):
+ * The notifier's HTTP side, on Hono (routing, CORS, body limit and secure headers as middleware;
+ * handlers stay thin, the database is the only state):
  *
- *   GET  /v1/health                    service facts a client needs to build the signed message
- *   POST /v1/subscriptions             signed subscription request → confirmation email (202)
- *   GET  /v1/confirm?token=…           follows the emailed one-time link (HTML)
- *   GET  /v1/unsubscribe?token=…       confirm page with a one-click button (HTML)
- *   POST /v1/unsubscribe?token=…       RFC 8058 one-click unsubscribe
- *   GET  /v1/status                    outbox counts, last errors, cursor (Bearer admin token)
- *   GET  /h/:handle                    a minimal page hosting the <harmony-paid-chat> widget
- *   GET  /widget/*                     the widget bundle from the static directory
+ *   GET  /v1/health                 what a client needs to sign a request (the notifier's URL, chain)
+ *   POST /v1/subscriptions          signed request → confirmation email (202)
+ *   GET  /v1/confirm?token=…        the emailed link: a page with a "Confirm" button; changes nothing
+ *   POST /v1/confirm                the button (form: token) — the only thing that confirms
+ *   GET  /v1/unsubscribe?token=…    a page with an "Unsubscribe" button
+ *   POST /v1/unsubscribe?token=…    RFC 8058 one-click unsubscribe (mail clients POST it themselves)
+ *   POST /v1/webhooks               signed request → registers an HTTPS endpoint, answers its secret once
+ *   POST /v1/webhooks/remove        signed request → removes one
+ *   POST /v1/webhooks/list          signed request → the address's endpoints (no secrets)
+ *   GET  /v1/status                 outbox counts, last errors, cursor, keeper (Bearer admin token)
+ *   GET  /h/:handle                 a minimal page hosting the <harmony-paid-chat> widget
+ *   GET  /widget/*                  the widget bundle from the static directory
  *
- * Every refusal is `{ error: { code, message, details? } }` with a fitting status, and changes
- * nothing: the request is validated completely before anything is written.
+ * Any site may call the public endpoints, without credentials (CORS `*`, unless the operator set
+ * --allowed-origins); a signed request is bound to the Origin it comes from instead (signed.ts).
+ * Every refusal is `{ error: { code, message, details? } }` with a fitting status and changes
+ * nothing; a malformed request of any kind gets a 400, never a crash.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
-import { verifyMessage, type Address, type Hex } from 'viem';
+import { lookup } from 'node:dns/promises';
+import { Readable } from 'node:stream';
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Address, PublicClient } from 'viem';
 import {
-  parseAddress,
-  normalizeHandle,
+  NOTIFIER_PROTOCOL_VERSION,
   NOTIFIER_SERVICE_NAME,
-  SUBSCRIPTION_MESSAGE_VERSION,
+  SUBSCRIPTION_TOPICS,
   emailProblem,
-  isValidNonce,
-  parseIsoUtc,
-  subscriptionMessage,
-  type NotifierErrorCode,
+  normalizeHandle,
+  webhookUrlProblem,
+  type NotifierAction,
   type NotifierInfo,
+  type SubscriptionTopic,
 } from 'harmony-paid-chat';
-import { CLOCK_SKEW_SECONDS, MAX_BODY_BYTES, MAX_SUBSCRIPTION_LIFETIME_SECONDS } from './protocol.js';
+import { CLOCK_SKEW_SECONDS, MAX_BODY_BYTES, MAX_SIGNED_LIFETIME_SECONDS } from './protocol.js';
 import { escapeHtml, simplePage, PAGE_STYLE, type Page } from './html.js';
-import { hashToken, newToken, newUnsubId, renderConfirmation, verifyUnsubscribeToken } from './emails.js';
+import { emailKey, hashToken, newToken, newUnsubId, renderConfirmation, TOPIC_TEXT, verifyUnsubscribeToken } from './emails.js';
+import { HttpError, verifySignedRequest } from './signed.js';
 import { TokenBuckets } from './ratelimit.js';
+import { addressAllowed, newWebhookId, newWebhookSecret } from './webhooks.js';
 import type { NotifierConfig } from './config.js';
-import type { Store } from './db.js';
+import type { Store, Webhook } from './store/store.js';
 import type { Logger } from './log.js';
-import type { Mailer } from './sender.js';
+import type { Mailer } from './mailer.js';
+
+export { HttpError } from './signed.js';
 
 export interface HttpContext {
   cfg: NotifierConfig;
   store: Store;
   log: Logger;
+  /** Sends confirmation emails (its own connection: the outbox's queue never delays them). */
   mailer: Mailer;
   from: string;
   secret: string;
   chainId: number;
   chainName: string;
   contract: Address;
+  reader: PublicClient;
   /** Filled in once the server listens (the port may be chosen by the OS). */
   publicUrl: () => string;
   widgetRpcUrl: string;
-  status: () => Record<string, unknown>;
+  status: () => Promise<Record<string, unknown>>;
 }
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: NotifierErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-const JSON_HEADERS = {
-  'content-type': 'application/json; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-};
 
 const STATIC_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -87,13 +86,38 @@ const STATIC_TYPES: Record<string, string> = {
 };
 
 const WIDGET_SCRIPT = 'harmony-paid-chat.js';
-const FIELDS = ['address', 'email', 'nonce', 'issuedAt', 'expiresAt', 'signature', 'chainId'] as const;
-const REQUIRED = ['address', 'email', 'nonce', 'issuedAt', 'expiresAt', 'signature'] as const;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
-/** Declared bodies larger than this are not even drained: the connection is closed. */
-const DRAIN_LIMIT = 1024 * 1024;
+const JSON_HEADERS = { 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" };
 
-export function createHttpHandler(ctx: HttpContext) {
+function errorBody(e: HttpError) {
+  return { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+}
+
+function json(c: Context, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  return c.body(text, status as any, { 'content-type': 'application/json; charset=utf-8', ...JSON_HEADERS, ...headers });
+}
+
+function page(c: Context, p: Page) {
+  return c.body(p.body, p.status as any, p.headers);
+}
+
+/** The raw value of one query parameter, percent-decoded; a malformed escape is a 400, not a crash. */
+function queryParam(c: Context, name: string): string {
+  const raw = c.req.url.split('?')[1] ?? '';
+  for (const part of raw.split('&')) {
+    const [k, v = ''] = part.split('=');
+    if (k !== name) continue;
+    try {
+      return decodeURIComponent(v.replace(/\+/g, ' '));
+    } catch {
+      throw new HttpError(400, 'bad_request', `The query parameter "${name}" has a malformed percent-escape.`);
+    }
+  }
+  return '';
+}
+
+export function createApp(ctx: HttpContext): Hono {
   const { cfg, store, log } = ctx;
   const ipBuckets = new TokenBuckets(cfg.rateIp);
   const addressBuckets = new TokenBuckets(cfg.rateAddress);
@@ -105,202 +129,158 @@ export function createHttpHandler(ctx: HttpContext) {
       return '';
     }
   })();
-
-  const allowedOrigins = () => new Set([...cfg.allowedOrigins, new URL(ctx.publicUrl()).origin]);
-  const domain = () => new URL(ctx.publicUrl()).host;
+  const restricted = cfg.allowedOrigins.length > 0;
+  const originAllowed = (origin: string | undefined) => !restricted || (origin !== undefined && (cfg.allowedOrigins.includes(origin) || origin === new URL(ctx.publicUrl()).origin));
+  const notifierUri = () => ctx.publicUrl();
 
   function info(): NotifierInfo {
     return {
       status: 'ok',
       service: NOTIFIER_SERVICE_NAME,
-      domain: domain(),
-      uri: ctx.publicUrl(),
+      uri: notifierUri(),
       chainId: ctx.chainId,
       contract: ctx.contract,
-      version: SUBSCRIPTION_MESSAGE_VERSION,
-      maxLifetimeSeconds: MAX_SUBSCRIPTION_LIFETIME_SECONDS,
+      version: NOTIFIER_PROTOCOL_VERSION,
+      maxLifetimeSeconds: MAX_SIGNED_LIFETIME_SECONDS,
+      topics: [...SUBSCRIPTION_TOPICS],
+      webhooks: cfg.webhooks,
     };
   }
 
-  function clientIp(req: IncomingMessage): string {
+  function clientIp(c: Context): string {
     if (cfg.trustProxy) {
-      const xff = String(req.headers['x-forwarded-for'] ?? '')
+      const xff = (c.req.header('x-forwarded-for') ?? '')
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
       if (xff.length) return xff[xff.length - 1]!;
     }
-    return req.socket.remoteAddress ?? 'unknown';
-  }
-
-  function corsHeaders(req: IncomingMessage): Record<string, string> {
-    const origin = req.headers.origin;
-    if (typeof origin === 'string' && allowedOrigins().has(origin)) {
-      return { 'access-control-allow-origin': origin, vary: 'Origin' };
+    try {
+      return getConnInfo(c).remote.address ?? 'unknown';
+    } catch {
+      return 'unknown';
     }
-    return { vary: 'Origin' };
   }
 
-  function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-    const text = JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-    res.writeHead(status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(text), ...headers });
-    res.end(text);
-  }
-
-  function sendPage(res: ServerResponse, page: Page) {
-    res.writeHead(page.status, { ...page.headers, 'content-length': Buffer.byteLength(page.body) });
-    res.end(page.body);
-  }
-
-  function sendError(res: ServerResponse, e: HttpError, extra: Record<string, string> = {}) {
-    const body = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
-    sendJson(res, e.status, body, { ...extra, ...e.headers });
-  }
-
-  function rateLimit(buckets: TokenBuckets, key: string, what: string) {
+  function rateLimit(buckets: TokenBuckets, key: string, scope: 'ip' | 'address', what: string) {
     const r = buckets.take(key);
     if (!r.ok) {
-      throw new HttpError(429, 'rate_limited', `Too many requests ${what}. Try again in ${r.retryAfterSec} s.`, { retryAfterSeconds: r.retryAfterSec }, {
-        'retry-after': String(r.retryAfterSec),
-      });
+      throw new HttpError(429, 'rate_limited', `Too many requests ${what}. Try again in ${r.retryAfterSec} s.`, { scope, retryAfterSeconds: r.retryAfterSec }, { 'retry-after': String(r.retryAfterSec) });
     }
   }
 
-  /** Reads the body up to MAX_BODY_BYTES; larger bodies are drained (up to a limit) and refused. */
-  function readBody(req: IncomingMessage): Promise<Buffer> {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > DRAIN_LIMIT) {
-      req.socket.destroySoon?.();
-      return Promise.reject(new HttpError(413, 'body_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`, { limit: MAX_BODY_BYTES }, { connection: 'close' }));
-    }
-    return new Promise((resolveBody, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let tooLarge = false;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY_BYTES) tooLarge = true;
-        if (size > DRAIN_LIMIT) {
-          req.destroy();
-          return;
-        }
-        if (!tooLarge) chunks.push(c);
-      });
-      req.on('end', () => {
-        if (tooLarge) reject(new HttpError(413, 'body_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`, { limit: MAX_BODY_BYTES }));
-        else resolveBody(Buffer.concat(chunks));
-      });
-      req.on('error', reject);
-      req.on('close', () => {
-        if (size > DRAIN_LIMIT) reject(new HttpError(413, 'body_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`, { limit: MAX_BODY_BYTES }));
-      });
-    });
-  }
-
-  /** Checks everything about a subscription request that needs no database; returns its parts. */
-  async function validateSubscription(raw: Buffer) {
-    let text: string;
-    let body: unknown;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-      body = JSON.parse(text);
-    } catch {
-      throw new HttpError(400, 'json_invalid', 'The body is not valid JSON (UTF-8).');
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new HttpError(400, 'body_invalid', `The body must be a JSON object with ${REQUIRED.join(', ')}.`);
-    }
-    const b = body as Record<string, unknown>;
-    for (const k of Object.keys(b)) {
-      if (!(FIELDS as readonly string[]).includes(k)) throw new HttpError(400, 'field_unknown', `Unknown field "${k}". Allowed: ${FIELDS.join(', ')}.`, { field: k });
-    }
-    for (const k of REQUIRED) {
-      if (b[k] === undefined || b[k] === null) throw new HttpError(400, 'field_missing', `The field "${k}" is missing.`, { field: k });
-      if (typeof b[k] !== 'string') throw new HttpError(400, 'field_invalid', `The field "${k}" must be a string.`, { field: k });
-    }
-    if (b.chainId !== undefined && (typeof b.chainId !== 'number' || !Number.isSafeInteger(b.chainId))) {
-      throw new HttpError(400, 'field_invalid', 'The field "chainId" must be an integer.', { field: 'chainId' });
-    }
-    let address: Address;
-    try {
-      address = parseAddress(b.address as string);
-    } catch (e) {
-      throw new HttpError(400, 'address_invalid', (e as Error).message, { field: 'address' });
-    }
-    const email = b.email as string;
-    const emailIssue = emailProblem(email);
-    if (emailIssue) throw new HttpError(400, 'email_invalid', emailIssue, { field: 'email' });
-    const nonce = b.nonce as string;
-    if (!isValidNonce(nonce)) throw new HttpError(400, 'nonce_invalid', 'The nonce must be 8 to 64 letters and digits.', { field: 'nonce' });
-    const issuedAt = parseIsoUtc(b.issuedAt);
-    if (issuedAt === undefined) throw new HttpError(400, 'timestamp_invalid', 'issuedAt must be an ISO-8601 UTC time like 2026-01-02T03:04:05.000Z.', { field: 'issuedAt' });
-    const expiresAt = parseIsoUtc(b.expiresAt);
-    if (expiresAt === undefined) throw new HttpError(400, 'timestamp_invalid', 'expiresAt must be an ISO-8601 UTC time like 2026-01-02T03:04:05.000Z.', { field: 'expiresAt' });
-    if (expiresAt <= issuedAt) throw new HttpError(400, 'timestamp_invalid', 'expiresAt must be later than issuedAt.', { field: 'expiresAt' });
-    if (b.chainId !== undefined && b.chainId !== ctx.chainId) {
-      throw new HttpError(400, 'chain_mismatch', `This notifier serves chain ${ctx.chainId}, not ${b.chainId}.`, { expected: ctx.chainId, actual: b.chainId });
-    }
-    const signature = b.signature as string;
-    if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) {
-      throw new HttpError(400, 'signature_malformed', 'The signature must be 65 bytes of hex (0x followed by 130 hex digits).', { field: 'signature' });
-    }
-    const now = Date.now();
-    if (issuedAt > now + CLOCK_SKEW_SECONDS * 1000) {
-      throw new HttpError(400, 'issued_in_future', `issuedAt is in the future (more than ${CLOCK_SKEW_SECONDS} s ahead of the service's clock). Check your device's clock.`, {
-        serverTime: new Date(now).toISOString(),
-      });
-    }
-    if (expiresAt - issuedAt > MAX_SUBSCRIPTION_LIFETIME_SECONDS * 1000) {
-      throw new HttpError(400, 'lifetime_too_long', `A signed request may live at most ${MAX_SUBSCRIPTION_LIFETIME_SECONDS} s from issuedAt to expiresAt.`, {
-        maxLifetimeSeconds: MAX_SUBSCRIPTION_LIFETIME_SECONDS,
-      });
-    }
-    if (expiresAt <= now) {
-      throw new HttpError(400, 'expired', 'This signed request has expired. Sign a new one.', { expiresAt: b.expiresAt, serverTime: new Date(now).toISOString() });
-    }
-    const message = subscriptionMessage({
-      domain: domain(),
-      uri: ctx.publicUrl(),
-      address,
-      email,
-      nonce,
-      chainId: ctx.chainId,
-      issuedAt: b.issuedAt as string,
-      expiresAt: b.expiresAt as string,
-    });
-    let valid = false;
-    try {
-      valid = await verifyMessage({ address, message, signature: signature as Hex });
-    } catch {
-      valid = false;
-    }
-    if (!valid) {
-      throw new HttpError(401, 'signature_invalid', `The signature was not made by ${address} over this exact subscription message (address, email, nonce, times, this service and chain ${ctx.chainId}).`);
-    }
-    return { address, email, nonce, expiresAt };
-  }
-
-  async function subscribe(req: IncomingMessage, res: ServerResponse) {
-    const origin = req.headers.origin;
-    if (typeof origin === 'string' && !allowedOrigins().has(origin)) {
-      throw new HttpError(403, 'origin_not_allowed', `Requests from ${origin} are not allowed. Ask the operator to add it to --allowed-origins.`);
-    }
-    rateLimit(ipBuckets, clientIp(req), 'from your network');
-    const type = String(req.headers['content-type'] ?? '');
+  /** The JSON object of a POST, with only `fields` allowed. */
+  async function readJson(c: Context, fields: readonly string[]): Promise<Record<string, unknown>> {
+    const type = c.req.header('content-type') ?? '';
     if (!/^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i.test(type.trim())) {
       throw new HttpError(415, 'unsupported_media_type', 'Send the body as Content-Type: application/json.', { contentType: type || null });
     }
-    const { address, email, nonce, expiresAt } = await validateSubscription(await readBody(req));
-    if (store.hasNonce(nonce)) throw new HttpError(409, 'nonce_used', 'This nonce was used already. Sign a new request (with a new nonce).');
-    rateLimit(addressBuckets, address, `for ${address}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await c.req.arrayBuffer()));
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      throw new HttpError(400, 'json_invalid', 'The body is not valid JSON (UTF-8).');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body_invalid', `The body must be a JSON object with ${fields.join(', ')}.`);
+    for (const k of Object.keys(body)) {
+      if (!fields.includes(k)) throw new HttpError(400, 'field_unknown', `Unknown field "${k}". Allowed: ${fields.join(', ')}.`, { field: k });
+    }
+    for (const [k, v] of Object.entries(body)) if (typeof v !== 'string') throw new HttpError(400, 'field_invalid', `The field "${k}" must be a string.`, { field: k });
+    return body as Record<string, unknown>;
+  }
+
+  /** Verifies a signed request for `action`, spends its nonce and charges its address. */
+  async function signed(c: Context, body: Record<string, unknown>, action: NotifierAction, spendNonce: boolean) {
+    const v = await verifySignedRequest({ body, origin: c.req.header('origin') ?? null, action, notifierUri: notifierUri(), chainId: ctx.chainId, reader: ctx.reader });
+    if (await store.hasNonce(v.nonce)) throw new HttpError(409, 'nonce_used', 'This nonce was used already. Sign a new request (with a new nonce).');
+    // Charged only once the signature verified: nobody can exhaust someone else's allowance.
+    rateLimit(addressBuckets, v.address, 'address', `for ${v.address}`);
+    if (spendNonce && !(await store.useNonce(v.nonce, v.address, v.expiresAt + CLOCK_SKEW_SECONDS * 1000))) {
+      throw new HttpError(409, 'nonce_used', 'This nonce was used already. Sign a new request (with a new nonce).');
+    }
+    return v;
+  }
+
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      if (err.status === 429) log.warn('rate limited', { path: c.req.path, ip: clientIp(c), scope: err.details?.scope });
+      return json(c, err.status, errorBody(err), err.headers);
+    }
+    log.error('request failed', { path: c.req.path, error: String((err as Error)?.stack ?? err) });
+    return json(c, 500, errorBody(new HttpError(500, 'internal', 'Something went wrong on our side; nothing was changed.')));
+  });
+  app.notFound((c) => json(c, 404, errorBody(new HttpError(404, 'not_found', `Nothing at ${c.req.path}.`))));
+
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false, strictTransportSecurity: false, xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' }));
+
+  // Public API: any site, no credentials (unless the operator restricted the origins).
+  const publicCors = cors({
+    origin: (origin) => (restricted ? (originAllowed(origin) ? origin : null) : '*'),
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['content-type'],
+    maxAge: 600,
+  });
+  for (const path of ['/v1/health', '/v1/subscriptions', '/v1/webhooks', '/v1/webhooks/*']) {
+    app.use(path, async (c, next) => {
+      const origin = c.req.header('origin');
+      if (restricted && origin !== undefined && !originAllowed(origin) && (c.req.method === 'OPTIONS' || c.req.method === 'POST')) {
+        throw new HttpError(403, 'origin_not_allowed', `Requests from ${origin} are not allowed by this notifier's operator (--allowed-origins).`);
+      }
+      return next();
+    });
+    app.use(path, publicCors);
+  }
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => json(c, 413, errorBody(new HttpError(413, 'body_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`, { limit: MAX_BODY_BYTES })), { connection: 'close' }),
+  });
+  for (const path of ['/v1/subscriptions', '/v1/webhooks', '/v1/webhooks/*', '/v1/confirm', '/v1/unsubscribe']) app.on(['POST'], path, limit);
+
+  const methods = (allowed: string) => (c: Context) => {
+    throw new HttpError(405, 'method_not_allowed', `Use ${allowed} on ${c.req.path}.`, undefined, { allow: allowed });
+  };
+
+  app.get('/v1/health', (c) => json(c, 200, info()));
+  app.all('/v1/health', methods('GET'));
+
+  // ---------------------------------------------------------------- subscriptions
+
+  app.post('/v1/subscriptions', async (c) => {
+    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    const body = await readJson(c, ['message', 'signature', 'email', 'topic']);
+    for (const k of ['message', 'signature', 'email', 'topic']) if (body[k] === undefined) throw new HttpError(400, 'field_missing', `The field "${k}" is missing.`, { field: k });
+    const email = body.email as string;
+    const emailIssue = emailProblem(email);
+    if (emailIssue) throw new HttpError(400, 'email_invalid', emailIssue, { field: 'email' });
+    const topic = body.topic as SubscriptionTopic;
+    if (!SUBSCRIPTION_TOPICS.includes(topic)) throw new HttpError(400, 'topic_invalid', 'The topic must be "inbox" (as a creator) or "outbox" (as a sender).', { field: 'topic' });
+    const v = await signed(c, body, { type: 'subscribe', email, topic }, false);
 
     const now = Date.now();
     const { token, hash } = newToken();
     const confirmBy = now + cfg.confirmTtlSec * 1000;
-    const added = store.addPending({ address, email, tokenHash: hash, nonce, nonceExpiresAt: expiresAt + CLOCK_SKEW_SECONDS * 1000, now, expiresAt: confirmBy });
+    const added = await store.addPending({
+      address: v.address,
+      topic,
+      email,
+      emailKey: emailKey(ctx.secret, email),
+      tokenHash: hash,
+      nonce: v.nonce,
+      nonceExpiresAt: v.expiresAt + CLOCK_SKEW_SECONDS * 1000,
+      now,
+      expiresAt: confirmBy,
+      perEmail: { max: cfg.rateEmail.capacity, windowMs: cfg.rateEmail.perMs },
+    });
     if (added === 'nonce_used') throw new HttpError(409, 'nonce_used', 'This nonce was used already. Sign a new request (with a new nonce).');
+    if ('quota' in added) {
+      const retry = Math.ceil(added.quota.retryAfterMs / 1000);
+      throw new HttpError(429, 'rate_limited', `This email address has received the most confirmation emails allowed for now. Try again in ${Math.ceil(retry / 3600)} h.`, { scope: 'email', retryAfterSeconds: retry }, { 'retry-after': String(retry) });
+    }
     const link = `${ctx.publicUrl()}/v1/confirm?token=${token}`;
-    const mail = renderConfirmation({ address, email, link, expiresAt: confirmBy, serviceHost: domain(), chainName: ctx.chainName });
+    const mail = renderConfirmation({ address: v.address, topic, email, link, expiresAt: confirmBy, site: v.origin, serviceHost: new URL(ctx.publicUrl()).host, chainName: ctx.chainName });
     try {
       await ctx.mailer.send({
         from: ctx.from,
@@ -312,90 +292,210 @@ export function createHttpHandler(ctx: HttpContext) {
         headers: { 'Auto-Submitted': 'auto-generated', 'X-PaidChat-Notification': 'confirmation' },
       });
     } catch (e) {
-      store.removePending(added.id, nonce);
-      log.error('confirmation email failed', { address, error: String((e as Error)?.message ?? e) });
+      await store.undoPending(added.id, v.nonce);
+      log.error('confirmation email failed', { address: v.address, error: String((e as Error)?.message ?? e) });
       throw new HttpError(503, 'mail_unavailable', 'The confirmation email could not be sent right now; nothing was stored. Try again later (the same signed request works until it expires).');
     }
-    log.info('subscription requested', { address });
-    sendJson(res, 202, { status: 'confirmation_sent', address, email, confirmBy: new Date(confirmBy).toISOString() }, corsHeaders(req));
-  }
+    log.info('subscription requested', { address: v.address, topic, site: v.origin });
+    return json(c, 202, { status: 'confirmation_sent', address: v.address, email, topic, confirmBy: new Date(confirmBy).toISOString() });
+  });
+  app.all('/v1/subscriptions', methods('POST, OPTIONS'));
 
-  function confirm(req: IncomingMessage, res: ServerResponse, url: URL) {
-    rateLimit(ipBuckets, clientIp(req), 'from your network');
-    const token = url.searchParams.get('token') ?? '';
+  const confirmPage = async (c: Context, token: string) => {
     if (!TOKEN.test(token)) {
-      return sendPage(res, simplePage(404, 'This link is not valid', '<p>The confirmation link is incomplete or wrong. Copy the whole link from the email, or subscribe again.</p>'));
+      return page(c, simplePage(404, 'This link is not valid', '<p>The confirmation link is incomplete or wrong. Copy the whole link from the email, or subscribe again.</p>'));
     }
-    const r = store.confirm(hashToken(token), Date.now(), newUnsubId);
-    switch (r.status) {
+    const state = await store.pendingState(hashToken(token), Date.now());
+    switch (state.status) {
       case 'invalid':
-        return sendPage(res, simplePage(404, 'This link is not valid', '<p>This confirmation link is unknown (it may be from an older request). Subscribe again from the chat widget.</p>'));
+        return page(c, simplePage(404, 'This link is not valid', '<p>This confirmation link is unknown (it may be from an older request). Subscribe again from the chat widget.</p>'));
       case 'expired':
-        return sendPage(res, simplePage(410, 'This link has expired', '<p>Confirmation links work for a limited time. Subscribe again from the chat widget.</p>'));
-      case 'already':
-        return sendPage(res, simplePage(200, 'Already confirmed', `<p>Notifications for <code>${escapeHtml(r.address)}</code> were already confirmed for ${escapeHtml(r.email)}.</p>`));
+        return page(c, simplePage(410, 'This link has expired', '<p>Confirmation links work for a limited time. Subscribe again from the chat widget.</p>'));
+      case 'superseded':
+        return page(c, simplePage(410, 'This link was replaced', '<p>A newer request was made for this wallet address; only the link in the newest email works.</p>'));
       case 'confirmed':
-        log.info('subscription confirmed', { address: r.address });
-        return sendPage(
-          res,
+        return page(c, simplePage(200, 'Already confirmed', `<p>Notifications for <code>${escapeHtml(state.address)}</code> were already confirmed for ${escapeHtml(state.email)}.</p>`));
+      case 'pending':
+        return page(
+          c,
           simplePage(
             200,
-            'Email notifications are on',
-            `<p>${escapeHtml(r.email)} will now get an email about new paid messages, replies, refunds and reply deadlines for <code>${escapeHtml(r.address)}</code>.</p><p>Every email has a one-click unsubscribe link.</p>`,
+            'Confirm email notifications?',
+            `<p>Send ${escapeHtml(state.email)} an email about ${escapeHtml(TOPIC_TEXT[state.topic])} for <code>${escapeHtml(state.address)}</code>?</p>
+<form method="post" action="/v1/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><button type="submit">Confirm</button></form>
+<p>Nothing changes until you press the button. If you did not ask for this, close this page.</p>`,
           ),
         );
     }
-  }
+  };
 
-  async function unsubscribe(req: IncomingMessage, res: ServerResponse, url: URL) {
-    const token = url.searchParams.get('token') ?? '';
+  app.get('/v1/confirm', async (c) => {
+    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    return confirmPage(c, queryParam(c, 'token'));
+  });
+  app.post('/v1/confirm', async (c) => {
+    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    let token = queryParam(c, 'token');
+    if (!token) {
+      const form = await c.req.text();
+      for (const part of form.split('&')) {
+        const [k, v = ''] = part.split('=');
+        if (k !== 'token') continue;
+        try {
+          token = decodeURIComponent(v.replace(/\+/g, ' '));
+        } catch {
+          throw new HttpError(400, 'bad_request', 'The form field "token" has a malformed percent-escape.');
+        }
+      }
+    }
+    if (!TOKEN.test(token)) return page(c, simplePage(404, 'This link is not valid', '<p>The confirmation link is incomplete or wrong. Copy the whole link from the email, or subscribe again.</p>'));
+    const r = await store.confirm(hashToken(token), Date.now(), newUnsubId);
+    switch (r.status) {
+      case 'invalid':
+        return page(c, simplePage(404, 'This link is not valid', '<p>This confirmation link is unknown. Subscribe again from the chat widget.</p>'));
+      case 'expired':
+        return page(c, simplePage(410, 'This link has expired', '<p>Confirmation links work for a limited time. Subscribe again from the chat widget.</p>'));
+      case 'superseded':
+        return page(c, simplePage(410, 'This link was replaced', '<p>A newer request was made for this wallet address; only the link in the newest email works.</p>'));
+      case 'already':
+        return page(c, simplePage(200, 'Already confirmed', `<p>Notifications for <code>${escapeHtml(r.address)}</code> were already confirmed for ${escapeHtml(r.email)}.</p>`));
+      case 'confirmed':
+        log.info('subscription confirmed', { address: r.address, topic: r.topic });
+        return page(
+          c,
+          simplePage(
+            200,
+            'Email notifications are on',
+            `<p>${escapeHtml(r.email)} will now get an email about ${escapeHtml(TOPIC_TEXT[r.topic])} for <code>${escapeHtml(r.address)}</code>.</p><p>Every email has a one-click unsubscribe link.</p>`,
+          ),
+        );
+    }
+  });
+  app.all('/v1/confirm', methods('GET, POST'));
+
+  const unsubscribe = async (c: Context) => {
+    const token = queryParam(c, 'token');
     const unsubId = verifyUnsubscribeToken(ctx.secret, token);
-    if (req.method === 'POST') await readBody(req).catch(() => Buffer.alloc(0)); // "List-Unsubscribe=One-Click"; content is not needed
-    if (!unsubId) {
-      return sendPage(res, simplePage(404, 'This link is not valid', '<p>The unsubscribe link is incomplete or wrong. Copy the whole link from the email.</p>'));
+    if (c.req.method === 'POST') await c.req.arrayBuffer().catch(() => undefined); // "List-Unsubscribe=One-Click"; content is not needed
+    if (!unsubId) return page(c, simplePage(404, 'This link is not valid', '<p>The unsubscribe link is incomplete or wrong. Copy the whole link from the email.</p>'));
+    if (c.req.method === 'POST') {
+      const removed = await store.unsubscribe(unsubId);
+      if (removed) log.info('unsubscribed', { subscriptions: removed });
+      return page(c, simplePage(200, 'Unsubscribed', '<p>This notifier will send no more email to this address, and keeps no copy of it.</p>'));
     }
-    if (req.method === 'POST') {
-      const removed = store.unsubscribe(unsubId);
-      if (removed) log.info('unsubscribed', { unsubId: unsubId.slice(0, 8) });
-      return sendPage(res, simplePage(200, 'Unsubscribed', '<p>You will get no more emails from this notifier for this subscription.</p>'));
-    }
-    const sub = store.subscriptionByUnsub(unsubId);
-    if (!sub) return sendPage(res, simplePage(200, 'Not subscribed', '<p>This subscription no longer exists; no emails will be sent for it.</p>'));
+    const sub = await store.subscriptionByUnsub(unsubId);
+    if (!sub) return page(c, simplePage(200, 'Not subscribed', '<p>This subscription no longer exists; no emails will be sent for it.</p>'));
     const action = `/v1/unsubscribe?token=${encodeURIComponent(token)}`;
-    return sendPage(
-      res,
+    return page(
+      c,
       simplePage(
         200,
         'Unsubscribe?',
-        `<p>Stop emails to ${escapeHtml(sub.email)} about <code>${escapeHtml(sub.address)}</code>?</p>
+        `<p>Stop every email to ${escapeHtml(sub.email)} from this notifier (including these about <code>${escapeHtml(sub.address)}</code>)?</p>
 <form method="post" action="${escapeHtml(action)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
       ),
     );
+  };
+  app.get('/v1/unsubscribe', unsubscribe);
+  app.post('/v1/unsubscribe', unsubscribe);
+  app.all('/v1/unsubscribe', methods('GET, POST'));
+
+  // ---------------------------------------------------------------- webhooks
+
+  const webhookView = (w: Webhook, withSecret: boolean) => ({
+    id: w.id,
+    url: w.url,
+    createdAt: new Date(Number(w.created_at)).toISOString(),
+    disabledAt: w.disabled_at ? new Date(Number(w.disabled_at)).toISOString() : null,
+    ...(withSecret ? { secret: w.secret } : {}),
+  });
+
+  async function webhookUrl(body: Record<string, unknown>): Promise<string> {
+    if (body.url === undefined) throw new HttpError(400, 'field_missing', 'The field "url" is missing.', { field: 'url' });
+    const r = webhookUrlProblem(body.url, { allowHttpLoopback: cfg.webhookAllowHttpLoopback });
+    if ('problem' in r) throw new HttpError(400, 'url_invalid', r.problem, { field: 'url' });
+    if (r.url !== body.url) throw new HttpError(400, 'url_invalid', `Send the URL in its canonical form: ${r.url}`, { field: 'url', canonical: r.url });
+    return r.url;
   }
 
-  function status(req: IncomingMessage, res: ServerResponse) {
+  async function checkReachable(url: string) {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    let addresses: string[];
+    try {
+      addresses = (await lookup(host, { all: true })).map((a) => a.address);
+    } catch {
+      throw new HttpError(400, 'url_invalid', `The host ${host} of the webhook URL does not resolve.`, { field: 'url' });
+    }
+    if (!addresses.some((a) => addressAllowed(a, cfg.webhookAllowHttpLoopback))) {
+      throw new HttpError(400, 'url_invalid', `The host ${host} resolves only to private or local addresses; webhooks are not delivered there.`, { field: 'url' });
+    }
+  }
+
+  const webhooksOn = () => {
+    if (!cfg.webhooks) throw new HttpError(404, 'not_found', 'Webhooks are turned off on this notifier (--webhooks off).');
+  };
+
+  app.post('/v1/webhooks', async (c) => {
+    webhooksOn();
+    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    const body = await readJson(c, ['message', 'signature', 'url']);
+    const url = await webhookUrl(body);
+    const v = await signed(c, body, { type: 'add-webhook', url }, true);
+    await checkReachable(url);
+    const w = await store.addWebhook({ id: newWebhookId(), address: v.address, url, secret: newWebhookSecret(), now: Date.now(), max: cfg.webhooksPerAddress });
+    if (w === 'too_many') throw new HttpError(409, 'too_many_webhooks', `An address may register at most ${cfg.webhooksPerAddress} endpoints; remove one first.`, { max: cfg.webhooksPerAddress });
+    log.info('webhook registered', { address: v.address, id: w.id, host: new URL(url).host, site: v.origin });
+    return json(c, 201, webhookView(w, true));
+  });
+  app.post('/v1/webhooks/remove', async (c) => {
+    webhooksOn();
+    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    const body = await readJson(c, ['message', 'signature', 'url']);
+    const url = await webhookUrl(body);
+    const v = await signed(c, body, { type: 'remove-webhook', url }, true);
+    const removed = await store.removeWebhook(v.address, url);
+    if (removed) log.info('webhook removed', { address: v.address, host: new URL(url).host });
+    return json(c, 200, { status: removed ? 'removed' : 'not_found', url });
+  });
+  app.post('/v1/webhooks/list', async (c) => {
+    webhooksOn();
+    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    const body = await readJson(c, ['message', 'signature']);
+    const v = await signed(c, body, { type: 'list-webhooks' }, true);
+    return json(c, 200, { webhooks: (await store.webhooksOf(v.address)).map((w) => webhookView(w, false)) });
+  });
+  app.all('/v1/webhooks', methods('POST, OPTIONS'));
+  app.all('/v1/webhooks/*', methods('POST, OPTIONS'));
+
+  // ---------------------------------------------------------------- operator
+
+  app.get('/v1/status', async (c) => {
     const expected = cfg.adminToken;
     if (!expected) throw new HttpError(401, 'unauthorized', 'The status endpoint is disabled: start the notifier with --admin-token.');
-    const m = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
+    const m = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '');
     const given = Buffer.from(m?.[1]?.trim() ?? '');
     const want = Buffer.from(expected);
     if (!(given.length === want.length && timingSafeEqual(given, want))) {
       throw new HttpError(401, 'unauthorized', 'Send Authorization: Bearer <admin token>.', undefined, { 'www-authenticate': 'Bearer' });
     }
-    sendJson(res, 200, ctx.status());
-  }
+    return json(c, 200, await ctx.status());
+  });
+  app.all('/v1/status', methods('GET'));
 
-  function widgetPage(res: ServerResponse, rawHandle: string) {
+  // ---------------------------------------------------------------- pages
+
+  app.get('/h/:handle', (c) => {
     let handle: string;
     try {
-      handle = normalizeHandle(decodeURIComponent(rawHandle));
+      const raw = /^\/h\/([^/]+)$/.exec(new URL(c.req.url).pathname)?.[1] ?? '';
+      handle = normalizeHandle(decodeURIComponent(raw));
     } catch {
-      return sendPage(res, simplePage(404, 'No such handle', '<p>That is not a valid handle (3–32 characters of a-z, 0-9, _ and -).</p>'));
+      return page(c, simplePage(404, 'No such handle', '<p>That is not a valid handle (3–32 characters of a-z, 0-9, _ and -).</p>'));
     }
     const built = existsSync(resolve(staticDir, WIDGET_SCRIPT));
     const attrs = [
       ['handle', handle],
-      ['chain', cfg.chain],
+      ['chain', typeof cfg.chain === 'number' ? String(cfg.chain) : cfg.chain],
       ['rpc-url', ctx.widgetRpcUrl],
       ['contract', ctx.contract],
       ['notifier-url', ctx.publicUrl()],
@@ -425,19 +525,19 @@ ${note}
 </html>
 `;
     const connect = ["'self'", rpcOrigin].filter(Boolean).join(' ');
-    res.writeHead(200, {
+    return c.body(body, 200, {
       'content-type': 'text/html; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
       'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src 'self' data:; connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'`,
       'cache-control': 'no-cache',
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
     });
-    res.end(body);
-  }
+  });
+  app.all('/h/:handle', methods('GET'));
 
-  function serveStatic(res: ServerResponse, rel: string) {
+  app.get('/widget/*', (c) => {
+    const rel = new URL(c.req.url).pathname.slice('/widget/'.length);
     let decoded: string;
     try {
       decoded = decodeURIComponent(rel);
@@ -454,100 +554,28 @@ ${note}
     } catch {
       throw new HttpError(404, 'not_found', `No such file in the widget bundle${existsSync(staticDir) ? '' : ` (${cfg.staticDir}/ is not built)`}.`);
     }
-    res.writeHead(200, {
+    return c.body(Readable.toWeb(createReadStream(file)) as any, 200, {
       'content-type': STATIC_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'content-length': size,
+      'content-length': String(size),
       'cache-control': 'public, max-age=300',
       'access-control-allow-origin': '*',
+      'cross-origin-resource-policy': 'cross-origin',
       'x-content-type-options': 'nosniff',
     });
-    createReadStream(file).pipe(res);
-  }
+  });
+  app.all('/widget/*', methods('GET'));
 
-  function index(res: ServerResponse) {
-    sendPage(
-      res,
+  app.get('/', (c) =>
+    page(
+      c,
       simplePage(
         200,
         'Harmony Paid Chat notifier',
-        `<p>This service emails people about their paid messages on ${escapeHtml(ctx.chainName)}. Subscribe from the chat widget's settings; every email has a one-click unsubscribe link.</p>`,
+        `<p>This service emails people about their paid messages on ${escapeHtml(ctx.chainName)}, and delivers signed webhooks to creators' tools. Subscribe from the chat widget; every email has a one-click unsubscribe link.</p>`,
       ),
-    );
-  }
+    ),
+  );
+  app.all('/', methods('GET'));
 
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      return sendError(res, new HttpError(400, 'not_found', 'Malformed request URL.'));
-    }
-    const path = url.pathname;
-    const method = req.method ?? 'GET';
-    const cors = path.startsWith('/v1/') ? corsHeaders(req) : {};
-    try {
-      if (path.startsWith('/v1/') && method === 'OPTIONS') {
-        const origin = req.headers.origin;
-        if (typeof origin !== 'string' || !allowedOrigins().has(origin)) {
-          throw new HttpError(403, 'origin_not_allowed', `Requests from ${String(origin)} are not allowed.`);
-        }
-        res.writeHead(204, {
-          ...cors,
-          'access-control-allow-methods': 'GET, POST, OPTIONS',
-          'access-control-allow-headers': 'content-type',
-          'access-control-max-age': '600',
-          'content-length': '0',
-        });
-        return void res.end();
-      }
-      const is = (m: string) => method === m || (m === 'GET' && method === 'HEAD');
-      const allow = (methods: string) => {
-        throw new HttpError(405, 'method_not_allowed', `Use ${methods} on ${path}.`, undefined, { allow: methods });
-      };
-      if (path === '/v1/health') {
-        if (!is('GET')) allow('GET');
-        return sendJson(res, 200, info(), cors);
-      }
-      if (path === '/v1/subscriptions') {
-        if (method !== 'POST') allow('POST, OPTIONS');
-        return await subscribe(req, res);
-      }
-      if (path === '/v1/confirm') {
-        if (!is('GET')) allow('GET');
-        return confirm(req, res, url);
-      }
-      if (path === '/v1/unsubscribe') {
-        if (!is('GET') && method !== 'POST') allow('GET, POST');
-        return await unsubscribe(req, res, url);
-      }
-      if (path === '/v1/status') {
-        if (!is('GET')) allow('GET');
-        return status(req, res);
-      }
-      if (path.startsWith('/h/') && path.length > 3 && !path.slice(3).includes('/')) {
-        if (!is('GET')) allow('GET');
-        return widgetPage(res, path.slice(3));
-      }
-      if (path.startsWith('/widget/')) {
-        if (!is('GET')) allow('GET');
-        return serveStatic(res, path.slice('/widget/'.length));
-      }
-      if (path === '/') {
-        if (!is('GET')) allow('GET');
-        return index(res);
-      }
-      throw new HttpError(404, 'not_found', `Nothing at ${path}.`);
-    } catch (e) {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (e instanceof HttpError) {
-        if (e.status === 429) log.warn('rate limited', { path, ip: clientIp(req) });
-        return sendError(res, e, cors);
-      }
-      log.error('request failed', { path, error: String((e as Error)?.stack ?? e) });
-      return sendError(res, new HttpError(500, 'internal', 'Something went wrong on our side; nothing was changed.'), cors);
-    }
-  };
+  return app;
 }

@@ -2,10 +2,14 @@
  * The local demo's web server: the CDN build (/cdn), the demo pages (/demo, their small TypeScript
  * helpers bundled on request with esbuild), the demo's config (/demo-config.json) and a mailbox
  * page (/mailbox) showing what the notifier sent to the local SMTP sink.
+ *
+ * A bad request never takes it down (it runs inside `npm start` with everything else): a URL it
+ * cannot parse or a malformed percent-escape is a 400, a path outside /cdn and /demo a 404, and any
+ * other failure a 500 for that request only.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
@@ -51,9 +55,30 @@ export async function startDemoServer(opts: {
     return code;
   }
 
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = decodeURIComponent(url.pathname);
+  const plain = (res: ServerResponse, status: number, text: string) => {
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(text);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => plain(res, 500, 'internal error'));
+  });
+  // A request line Node cannot parse at all: answer 400 on the socket instead of dropping it.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    let path: string;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return plain(res, 400, 'bad request: malformed URL or percent-escape');
+    }
+    if (path.includes('\0')) return plain(res, 400, 'bad request');
     try {
       if (path === '/' || path === '/demo') {
         res.writeHead(302, { location: '/demo/' }).end();
@@ -78,13 +103,9 @@ export async function startDemoServer(opts: {
       let file: string;
       if (path.startsWith('/cdn/')) file = join(root, 'cdn', normalize(path.slice(5)));
       else if (path.startsWith('/demo/')) file = join(root, 'demo', normalize(path.slice(6)) || 'index.html');
-      else {
-        res.writeHead(404).end('not found');
-        return;
-      }
-      if (!file.startsWith(join(root, 'cdn')) && !file.startsWith(join(root, 'demo'))) {
-        res.writeHead(403).end();
-        return;
+      else return plain(res, 404, 'not found');
+      if (!file.startsWith(join(root, 'cdn') + sep) && !file.startsWith(join(root, 'demo') + sep) && file !== join(root, 'demo')) {
+        return plain(res, 404, 'not found');
       }
       if (path.endsWith('/')) file = join(file, 'index.html');
       if (file.endsWith('.js') && file.startsWith(join(root, 'demo'))) {
@@ -104,9 +125,9 @@ export async function startDemoServer(opts: {
       }
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
     } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      plain(res, 404, 'not found');
     }
-  });
+  }
   await new Promise<void>((r, reject) => {
     server.once('error', reject);
     server.listen(opts.port, '127.0.0.1', () => r());

@@ -261,10 +261,12 @@ export const copy = {
   email: {
     label: 'Email me about new messages',
     hint: 'You sign once to prove you own this address; the email stays with the notification service, never on chain.',
+    visitorLabel: (handle: string) => `Email me when @${handle} replies`,
+    visitorHint: 'Also when they follow up, and when your coins come back after the reply window. You sign once to prove you own this address; no transaction, nothing on chain.',
     button: 'Email me',
     busy: 'Confirm in your wallet…',
     sent: (email: string) => `Confirmation sent to ${email}.`,
-    checkInbox: (email: string) => `Check ${email}: confirm the subscription from the email we sent.`,
+    checkInbox: (email: string) => `Check ${email}: open the link in the email we sent and press Confirm.`,
     invalid: (problem: string) => `${problem} Check the email address and try again.`,
     unreachable: "Can't reach the notification service. Try again later.",
     refused: (why: string) => `The notification service refused the subscription: ${why}`,

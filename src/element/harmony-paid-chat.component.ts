@@ -146,7 +146,7 @@ const CARD_RETRY = { attempts: 4, baseDelayMs: 1_000 };
  * @csspart sites-form - The creator's sites (where the inbox opens).
  * @csspart sites-input - The sites field.
  * @csspart save-sites-button - Save sites.
- * @csspart email-form - "Email me about new messages" (with `notifier-url`).
+ * @csspart email-form - "Email me about new messages" (creator's settings) or "Email me when … replies" (a visitor with a conversation); with `notifier-url`.
  * @csspart email-input - The email field.
  * @csspart email-button - The email subscribe button.
  *
@@ -187,7 +187,7 @@ export class HarmonyPaidChat extends LitElement implements ClaimFormHost {
   /** `light` (default), `dark`, or `auto` (follows the visitor's system setting). */
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
 
-  /** Base URL of the email notifier; when set, the creator's settings offer "Email me about new messages". */
+  /** Base URL of the email notifier; when set, the creator's settings offer "Email me about new messages" and a visitor "Email me when … replies". */
   @property({ attribute: 'notifier-url' }) notifierUrl?: string;
 
   /**

@@ -4,7 +4,7 @@
  * sides), whether follow-ups are open, and the composer under it — a paid message, or once the
  * creator has answered, a follow-up (its price said on the button and above it), with a way to
  * send a paid message instead. A wallet the creator blocks gets a plain notice instead of a form
- * that could not send.
+ * that could not send. With `notifier-url`, "Email me when they reply".
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Card } from '../sdk/card.js';
@@ -126,6 +126,26 @@ function renderConversation(c: ChatController, card: Card): Maybe {
   </section>`;
 }
 
+/** "Email me when they reply" (with `notifier-url`, once the visitor has a conversation here). */
+function renderEmailForm(c: ChatController, card: Card): Maybe {
+  if (!c.host.notifierUrl || !c.reads.mine.loaded || c.reads.mine.entries.length === 0) return nothing;
+  const e = c.email;
+  return html`<form class="settings-form" part="email-form" novalidate @submit=${(ev: Event) => {
+    ev.preventDefault();
+    if (!c.activity.busy) void e.subscribe('outbox');
+  }}>
+    <div class="field">
+      <label for="visitor-email">${copy.email.visitorLabel(card.handle)}</label>
+      <input id="visitor-email" part="email-input" type="email" autocomplete="email" .value=${e.email}
+        @input=${(ev: Event) => e.setEmail((ev.target as HTMLInputElement).value)} />
+    </div>
+    <p class="muted small">${copy.email.visitorHint}</p>
+    <button part="email-button" type="submit" aria-disabled=${c.activity.busy ? 'true' : 'false'}>${c.activity.is('email') ? copy.email.busy : copy.email.button}</button>
+    ${e.subscribed ? html`<p class="success small">${copy.email.sent(e.subscribed)}</p>` : nothing}
+    ${errorText(c, 'email')}
+  </form>`;
+}
+
 export function renderVisitor(c: ChatController, card: Card): TemplateResult {
-  return html`${renderBackupHint(c, card)}${errorText(c, 'load')}${renderConversation(c, card)}${renderComposer(c, card)}`;
+  return html`${renderBackupHint(c, card)}${errorText(c, 'load')}${renderConversation(c, card)}${renderComposer(c, card)}${renderEmailForm(c, card)}`;
 }

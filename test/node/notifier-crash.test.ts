@@ -1,9 +1,11 @@
 /**
  * Exactly once across crashes: the notifier runs as a child process (`node --import tsx
- * notifier/src/main.ts …`). The test SMTP server kills it with SIGKILL from its onData handler
- * after N accepted notifications and rejects the one in flight, so "in the middle of a batch" is
- * the same on every run. After a restart every notification has arrived exactly once — counted at
- * the SMTP server by raw count and by Message-ID. Then: downtime → catch-up from the cursor.
+ * notifier/src/main.ts …`, its default four SMTP connections). The test SMTP server kills it with
+ * SIGKILL from its onData handler after N accepted notifications — once every accepted one is
+ * recorded, so the kill falls outside the one window no SMTP client can close — and rejects what is
+ * in flight. After a restart every notification has arrived exactly once, counted at the SMTP server
+ * by raw count and by Message-ID. Then: downtime → catch-up from the cursor; and the documented
+ * window (killed between the server's 250 and the commit) → one resend with the same Message-ID.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 import { freePort } from '../../scripts/lib/anvil.js';
 import { startTestChain, GAS_PRICE, ONE, type TestChain } from '../support/chain.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
-import { ADMIN_TOKEN, ENVELOPE, claimHandle, registerKey, sendMessage, sleep, subscribeAndConfirm, tempDb, tx } from '../support/notifier.js';
+import { ADMIN_TOKEN, ENVELOPE, claimHandle, reply, sendMessage, sleep, subscribeAndConfirm, tempDb, tx, until } from '../support/notifier.js';
 
 const CREATORS = [1, 2];
 const SENDERS = [3, 4];
@@ -83,7 +85,7 @@ async function outboxRows(): Promise<{ key: string; status: string; attempts: nu
   const { default: Database } = await import('better-sqlite3');
   const d = new Database(db.path, { readonly: true });
   try {
-    return d.prepare('SELECT key, status, attempts FROM outbox ORDER BY id').all() as any;
+    return (d.prepare("SELECT key, status, attempts FROM outbox WHERE channel = 'email' ORDER BY id").all() as any[]).map((r) => ({ ...r, key: r.key.replace(/^email:/, '') }));
   } finally {
     d.close();
   }
@@ -149,11 +151,10 @@ describe('notifier as a child process: SIGKILL mid-batch, restart, downtime', ()
     port = await freePort();
     await claimHandle(tc, 1, 'creator-one', ONE(1));
     await claimHandle(tc, 2, 'creator-two', ONE(1));
-    await registerKey(tc, 3);
-    await registerKey(tc, 4);
     const c = spawnNotifier();
     await waitHealthy(c);
-    for (const i of [1, 2, 3]) await subscribeAndConfirm(base(), smtp, tc.accounts[i]!, EMAIL[i]!);
+    for (const i of [1, 2]) await subscribeAndConfirm(base(), smtp, tc.accounts[i]!, EMAIL[i]!, 'inbox');
+    await subscribeAndConfirm(base(), smtp, tc.accounts[3]!, EMAIL[3]!, 'outbox');
   });
 
   after(async () => {
@@ -171,14 +172,23 @@ describe('notifier as a child process: SIGKILL mid-batch, restart, downtime', ()
 
   test(`SIGKILL after ${KILL_AFTER} of ${BATCH} accepted, restart: each notification exactly once`, async () => {
     let accepted = 0;
-    let killed = false;
+    let killing: Promise<void> | undefined;
+    let dead = false;
     const first = child!;
-    smtp.decide = (mail) => {
+    smtp.decide = async (mail) => {
       if (mail.kind === 'confirmation') return { accept: true };
-      if (!killed && accepted === KILL_AFTER) {
-        killed = true;
-        first.kill('SIGKILL'); // the notifier dies while this message is in flight …
-        return { accept: false, code: 451, message: 'try again later' }; // … and it is not accepted
+      if (!killing && accepted === KILL_AFTER) {
+        killing = (async () => {
+          // Every accepted email recorded as sent, then the kill: outside the acceptance→commit window.
+          await until(async () => (await outboxRows()).filter((r) => r.status === 'sent').length >= KILL_AFTER, 10_000, 'the accepted ones recorded');
+          first.kill('SIGKILL'); // the notifier dies while this message (and others) are in flight …
+          await exited(first);
+          dead = true;
+        })();
+      }
+      if (killing && !dead) {
+        await killing;
+        return { accept: false, code: 451, message: 'try again later' }; // … and they are not accepted
       }
       accepted++;
       return { accept: true };
@@ -191,8 +201,11 @@ describe('notifier as a child process: SIGKILL mid-batch, restart, downtime', ()
 
     const rows = await outboxRows();
     assert.equal(rows.length, BATCH, 'the whole window was queued in one transaction');
-    assert.equal(rows.filter((r) => r.status === 'sent').length, KILL_AFTER, 'each accepted email was marked sent before the next was sent');
-    assert.equal(rows.filter((r) => r.status === 'pending').length, BATCH - KILL_AFTER);
+    assert.equal(rows.filter((r) => r.status === 'sent').length, KILL_AFTER, 'each accepted email was recorded as sent');
+    const unsent = rows.filter((r) => r.status !== 'sent');
+    assert.equal(unsent.length, BATCH - KILL_AFTER);
+    assert.ok(unsent.every((r) => r.status === 'pending' || r.status === 'sending'), 'the rest: pending, or in the dead process\'s hands');
+    assert.ok(unsent.some((r) => r.status === 'sending'), 'some were in flight when it died');
 
     const second = spawnNotifier();
     await waitHealthy(second);
@@ -215,7 +228,7 @@ describe('notifier as a child process: SIGKILL mid-batch, restart, downtime', ()
     const a = await sendMessage(tc, 3, 1, ONE(2));
     const b = await sendMessage(tc, 4, 2, ONE(3));
     const r = await sendMessage(tc, 3, 2, ONE(4));
-    await tx(tc, 2, 'reply', [r.id, '0xaabbcc']);
+    await reply(tc, 2, r.id);
     const f = await sendMessage(tc, 3, 1, ONE(5));
     await tc.increaseTime(31 * 86_400);
     await tx(tc, 5, 'refund', [f.id]);
@@ -239,7 +252,7 @@ describe('notifier as a child process: SIGKILL mid-batch, restart, downtime', ()
     smtp.decide = (mail) => {
       if (!killed && mail.kind === 'message') {
         killed = true;
-        c.kill('SIGKILL'); // dies before it can read the 250 and mark the row
+        c.kill('SIGKILL'); // dies before it can read the 250 and record the row as sent
       }
       return { accept: true };
     };
@@ -247,7 +260,7 @@ describe('notifier as a child process: SIGKILL mid-batch, restart, downtime', ()
     await exited(c);
     smtp.decide = undefined;
     const key = `message:${m.id}`;
-    assert.equal((await outboxRows()).find((r) => r.key === key)?.status, 'pending');
+    assert.equal((await outboxRows()).find((r) => r.key === key)?.status, 'sending', 'not recorded as sent: still in the dead process\'s hands');
     const again = spawnNotifier();
     await waitHealthy(again);
     await smtp.waitFor((rs) => rs.filter((x) => x.headers.get('x-paidchat-message') === String(m.id)).length >= 2, 20_000, 'the resend');

@@ -1,7 +1,9 @@
 /**
- * The notifier end to end, against a real anvil with the real contract, a real SMTP server on
- * loopback and real HTTP requests: subscribe → confirm → paid message → exactly one email; one-click
- * unsubscribe; reply and refund emails to a subscribed sender; the 24-hour reminder.
+ * The notifier end to end, against a real anvil with the real contract (protocol 2), a real SMTP
+ * server on loopback and real HTTP requests: subscribe → open the link (a page: nothing changes) →
+ * press Confirm → paid message → exactly one email; a newer request supersedes an older link;
+ * one-click unsubscribe, after which the address is in no row; a sender's own subscription: reply,
+ * creator follow-up and refund emails; the 24-hour reminder; retention.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,9 +15,12 @@ import {
   SECRET_CONTENT,
   claimHandle,
   confirmLink,
+  followUp,
   notifierConfig,
   postJson,
-  registerKey,
+  pressConfirm,
+  reply,
+  rowsMentioning,
   sendMessage,
   signedRequest,
   sleep,
@@ -35,16 +40,19 @@ const DAY = 86_400;
 
 let tc: TestChain;
 let smtp: TestSmtp;
-let n: RunningNotifier;
+let n: RunningNotifier & { lines: string[] };
 let db: ReturnType<typeof tempDb>;
+
+const row = (key: string) => n.store.db.get<any>('SELECT * FROM outbox WHERE key = ?', [key]);
 
 /** Waits until the watcher has processed `block` and the outbox has nothing pending. */
 async function settled(block: bigint, timeoutMs = 10_000) {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const cursor = n.watcher.cursor ?? -1n;
-    if (cursor >= block && n.store.stats().outbox.pending === 0) return;
-    if (Date.now() > end) throw new Error(`not settled at block ${block}: cursor ${cursor}, ${JSON.stringify(n.store.stats().outbox)}`);
+    const cursor = n.watcher.cursorBlock ?? -1n;
+    const stats = await n.store.stats();
+    if (cursor >= block && stats.outbox.pending === 0 && stats.outbox.sending === 0) return;
+    if (Date.now() > end) throw new Error(`not settled at block ${block}: cursor ${cursor}, ${JSON.stringify(stats.outbox)}`);
     await sleep(25);
   }
 }
@@ -53,19 +61,18 @@ const ofKind = (kind: string, to?: string) => (m: ReceivedMail) => m.kind === ki
 
 function assertNoContent(m: ReceivedMail) {
   assert.ok(!m.raw.includes(SECRET_CONTENT), 'the message text must never be mailed');
-  assert.ok(!m.raw.toLowerCase().includes(ENVELOPE.slice(2, 40).toLowerCase()), 'the ciphertext must never be mailed');
+  assert.ok(!m.raw.toLowerCase().includes(ENVELOPE.slice(14, 60).toLowerCase()), 'the ciphertext must never be mailed');
 }
 
-describe('notifier: subscription, notifications, unsubscribe, reminders', () => {
+describe('notifier: subscription, notifications, unsubscribe, reminders, retention', () => {
   before(async () => {
     tc = await startTestChain();
     smtp = await startTestSmtp();
     db = tempDb();
     await claimHandle(tc, SATOSHI, 'satoshi', ONE(10));
     await claimHandle(tc, ADMIRER, 'satoshi-admirer', 0n);
-    await registerKey(tc, ANON);
     await claimHandle(tc, QUICK, 'quick', ONE(1), 3_600);
-    n = await startTestNotifier(notifierConfig(tc, smtp, db.path));
+    n = await startTestNotifier(notifierConfig(tc, smtp, db.path), { housekeepingIntervalMs: 3_600_000 });
   });
 
   after(async () => {
@@ -75,26 +82,40 @@ describe('notifier: subscription, notifications, unsubscribe, reminders', () => 
     db?.cleanup();
   });
 
-  test('subscribe → confirmation email → link → a paid message → exactly one email with the facts and List-Unsubscribe', async () => {
+  test('subscribe → confirmation email → the link shows a page (GET and HEAD change nothing) → Confirm → a paid message → exactly one email', async () => {
     const satoshi = tc.accounts[SATOSHI]!;
     const admirer = tc.accounts[ADMIRER]!;
     const r = await postJson(`${n.url}/v1/subscriptions`, await signedRequest(n.url, satoshi, 'satoshi@example.com'));
     assert.equal(r.status, 202, r.text);
     assert.equal(r.json.status, 'confirmation_sent');
+    assert.equal(r.json.topic, 'inbox');
     const [confirmation] = await smtp.waitFor((rs) => rs.some(ofKind('confirmation', 'satoshi@example.com')), 10_000);
     assert.match(confirmation!.text, new RegExp(satoshi.address));
+    assert.match(confirmation!.text, /creator\.example/, 'the email names the site the request came from');
 
-    // Nothing is mailed before the link is followed.
+    // Nothing is mailed before the subscription is confirmed.
     const early = await sendMessage(tc, ADMIRER, SATOSHI, ONE(10));
     await settled(early.blockNumber);
     assert.equal(smtp.received.filter(ofKind('message')).length, 0, 'no notification before confirmation');
 
     const link = confirmLink(confirmation!.text);
-    const page = await fetch(link);
-    assert.equal(page.status, 200);
-    assert.match(await page.text(), /Email notifications are on/);
-    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
-    assert.equal((await fetch(link)).status, 200, 'following the link again says "already confirmed"');
+    // What a mail scanner does with every link: GET and HEAD, repeatedly. Nothing changes.
+    for (let i = 0; i < 3; i++) {
+      const head = await fetch(link, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      const page = await fetch(link);
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /<form method="post" action="\/v1\/confirm">/);
+      assert.match(html, /satoshi@example\.com/);
+      assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    }
+    assert.equal((await tableCounts(db.path)).subscriptions, 0, 'GET and HEAD of the link confirm nothing');
+
+    const confirmed = await pressConfirm(link);
+    assert.equal(confirmed.status, 200);
+    assert.match(await confirmed.text(), /Email notifications are on/);
+    assert.match(await (await pressConfirm(link)).text(), /Already confirmed/, 'pressing again says "already confirmed"');
 
     const sent = await sendMessage(tc, ADMIRER, SATOSHI, ONE(10));
     const mails = await smtp.waitFor((rs) => rs.some(ofKind('message')), 10_000, 'the new-message email');
@@ -106,7 +127,6 @@ describe('notifier: subscription, notifications, unsubscribe, reminders', () => 
     assert.deepEqual(m.envelopeTo, ['satoshi@example.com']);
     assert.match(m.subject, /@satoshi-admirer/);
     assert.match(m.subject, /10 ONE/);
-    assert.match(m.text, /@satoshi-admirer/);
     assert.ok(m.text.includes(admirer.address), 'sender address (0x)');
     assert.ok(m.text.includes(toOneAddress(admirer.address)), 'sender address (one1)');
     assert.match(m.text, /Amount:\s+10 ONE/);
@@ -119,10 +139,26 @@ describe('notifier: subscription, notifications, unsubscribe, reminders', () => 
     assert.match(lu, new RegExp(`^<${n.publicUrl.replace(/[.]/g, '\\.')}/v1/unsubscribe\\?token=[0-9a-f]{32}\\.[A-Za-z0-9_-]{43}>$`));
     assert.equal(m.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
     assert.match(m.messageId, /^<[0-9a-f]{40}\.message@127\.0\.0\.1>$/);
-    const row = n.store.db.prepare('SELECT * FROM outbox WHERE key = ?').get(`message:${sent.id}`) as any;
-    assert.equal(row.status, 'sent');
-    assert.equal(row.mail_message_id, m.messageId);
-    assert.equal((n.store.db.prepare('SELECT COUNT(*) AS c FROM outbox WHERE key = ?').get(`message:${early.id}`) as { c: number }).c, 0);
+    const sentRow = await row(`email:message:${sent.id}`);
+    assert.equal(sentRow.status, 'sent');
+    assert.equal(await row(`email:message:${early.id}`), undefined);
+  });
+
+  test('a newer request supersedes the older link: the old one cannot switch the mail back', async () => {
+    const quick = tc.accounts[QUICK]!;
+    const before = smtp.received.length;
+    assert.equal((await postJson(`${n.url}/v1/subscriptions`, await signedRequest(n.url, quick, 'old@example.com'))).status, 202);
+    assert.equal((await postJson(`${n.url}/v1/subscriptions`, await signedRequest(n.url, quick, 'new@example.com'))).status, 202);
+    const mails = (await smtp.waitFor((rs) => rs.slice(before).filter(ofKind('confirmation')).length >= 2)).slice(before).filter(ofKind('confirmation'));
+    const oldLink = confirmLink(mails.find((x) => x.envelopeTo.includes('old@example.com'))!.text);
+    const newLink = confirmLink(mails.find((x) => x.envelopeTo.includes('new@example.com'))!.text);
+    const oldPage = await fetch(oldLink);
+    assert.equal(oldPage.status, 410);
+    assert.match(await oldPage.text(), /replaced/);
+    assert.equal((await pressConfirm(oldLink)).status, 410, 'the older link does not confirm');
+    assert.equal((await pressConfirm(newLink)).status, 200);
+    assert.equal((await pressConfirm(oldLink)).status, 410, 'nor after the newer one was confirmed');
+    assert.equal((await n.store.subscription(quick.address, 'inbox'))?.email, 'new@example.com');
   });
 
   test('a sender without a handle is shown as 0x and one1 address', async () => {
@@ -136,7 +172,7 @@ describe('notifier: subscription, notifications, unsubscribe, reminders', () => 
     assertNoContent(m!);
   });
 
-  test('one-click unsubscribe (RFC 8058 POST) stops the emails; GET shows a confirm page', async () => {
+  test('one-click unsubscribe (RFC 8058 POST) stops the emails and leaves the address in no row; GET shows a confirm page', async () => {
     const last = smtp.received.filter(ofKind('message')).at(-1)!;
     const url = /^<(.+)>$/.exec(last.headers.get('list-unsubscribe')!)![1]!;
     const page = await fetch(url);
@@ -144,11 +180,13 @@ describe('notifier: subscription, notifications, unsubscribe, reminders', () => 
     const html = await page.text();
     assert.match(html, /<form method="post"/);
     assert.match(html, /satoshi@example\.com/);
-    assert.equal((await tableCounts(db.path)).subscriptions, 1, 'GET changes nothing');
+    assert.equal((await tableCounts(db.path)).subscriptions, 2, 'GET changes nothing');
+    assert.ok((await rowsMentioning(db.path, 'satoshi@example.com')).length > 0);
 
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
     assert.equal(res.status, 200);
-    assert.equal(n.store.subscription(tc.accounts[SATOSHI]!.address), undefined);
+    assert.equal(await n.store.subscription(tc.accounts[SATOSHI]!.address, 'inbox'), undefined);
+    assert.deepEqual(await rowsMentioning(db.path, 'satoshi@example.com'), [], 'the address is in no row of any table');
     const again = await fetch(url, { method: 'POST', body: 'List-Unsubscribe=One-Click' });
     assert.equal(again.status, 200, 'idempotent');
     const bad = await fetch(url.replace(/token=[0-9a-f]/, 'token=0').replace(/.$/, 'A'), { method: 'POST', body: 'List-Unsubscribe=One-Click' });
@@ -161,19 +199,26 @@ describe('notifier: subscription, notifications, unsubscribe, reminders', () => 
     assert.equal(smtp.received.length, count, 'no email after unsubscribing');
   });
 
-  test('reply and refund → emails to the subscribed sender', async () => {
-    await subscribeAndConfirm(n.url, smtp, tc.accounts[ADMIRER]!, 'admirer@example.com');
+  test("a sender's subscription (outbox): the creator's reply, the creator's follow-up and the refund → emails to the sender", async () => {
+    await subscribeAndConfirm(n.url, smtp, tc.accounts[ADMIRER]!, 'admirer@example.com', 'outbox');
     const toReply = await sendMessage(tc, ADMIRER, SATOSHI, ONE(10));
     const toRefund = await sendMessage(tc, ADMIRER, SATOSHI, ONE(20));
-    await tx(tc, SATOSHI, 'reply', [toReply.id, '0x0102030405']);
-    const [reply] = (await smtp.waitFor((rs) => rs.some(ofKind('reply', 'admirer@example.com')), 10_000, 'the reply email')).filter(ofKind('reply'));
-    assert.match(reply!.subject, /@satoshi replied/);
-    assert.match(reply!.text, /Paid out:\s+9\.9 ONE/);
-    assert.match(reply!.text, /Protocol fee:\s+0\.1 ONE/);
-    assert.ok(reply!.text.includes(`#${toReply.id}`));
-    assert.ok(reply!.text.includes(`${n.publicUrl}/h/satoshi`));
-    assert.equal(reply!.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
-    assertNoContent(reply!);
+    await reply(tc, SATOSHI, toReply.id);
+    const [r] = (await smtp.waitFor((rs) => rs.some(ofKind('reply', 'admirer@example.com')), 10_000, 'the reply email')).filter(ofKind('reply'));
+    assert.match(r!.subject, /@satoshi replied/);
+    assert.match(r!.text, /Paid out:\s+9\.9 ONE/);
+    assert.match(r!.text, /Protocol fee:\s+0\.1 ONE/);
+    assert.ok(r!.text.includes(`#${toReply.id}`));
+    assert.ok(r!.text.includes(`${n.publicUrl}/h/satoshi`));
+    assert.equal(r!.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
+    assertNoContent(r!);
+
+    await followUp(tc, SATOSHI, toReply.id); // the creator follows up: the sender hears of it
+    const [f] = (await smtp.waitFor((rs) => rs.some(ofKind('follow-up', 'admirer@example.com')), 10_000, 'the follow-up email')).filter(ofKind('follow-up'));
+    assert.match(f!.subject, /Follow-up from @satoshi/);
+    assertNoContent(f!);
+    await followUp(tc, ADMIRER, toReply.id); // the sender's own follow-up: no email to the sender
+    await settled(await tc.publicClient.getBlockNumber());
 
     await tc.increaseTime(7 * DAY);
     await tx(tc, 5, 'refund', [toRefund.id]); // anyone may refund
@@ -182,22 +227,22 @@ describe('notifier: subscription, notifications, unsubscribe, reminders', () => 
     assert.match(refund!.text, /Returned:\s+20 ONE/);
     assert.ok(refund!.text.includes(`#${toRefund.id}`));
     assertNoContent(refund!);
-    // The sender's own messages never mail the sender as "new message".
+    // The sender's own messages never mail the sender as "new message"; its own follow-up neither.
     assert.equal(smtp.received.filter(ofKind('message', 'admirer@example.com')).length, 0);
+    assert.equal(smtp.received.filter(ofKind('follow-up', 'admirer@example.com')).length, 1);
   });
 
   test('24 h before the deadline of a still-waiting message → one reminder to the recipient (anvil time travel)', async () => {
     await subscribeAndConfirm(n.url, smtp, tc.accounts[SATOSHI]!, 'satoshi@example.com');
-    await subscribeAndConfirm(n.url, smtp, tc.accounts[QUICK]!, 'quick@example.com');
     const waiting = await sendMessage(tc, ADMIRER, SATOSHI, ONE(10));
     const answered = await sendMessage(tc, ANON, SATOSHI, ONE(11));
     const short = await sendMessage(tc, ADMIRER, QUICK, ONE(1)); // 1-hour window: no reminder
     await settled(short.blockNumber);
-    const scheduled = n.store.db.prepare('SELECT message_id FROM reminders').all().map((r: any) => r.message_id);
+    const scheduled = (await n.store.db.all<{ message_id: string }>('SELECT message_id FROM reminders WHERE settled_block IS NULL')).map((r) => r.message_id);
     assert.ok(scheduled.includes(waiting.id.toString()) && scheduled.includes(answered.id.toString()));
     assert.ok(!scheduled.includes(short.id.toString()), 'a window shorter than the lead time schedules no reminder');
-    await tx(tc, SATOSHI, 'reply', [answered.id, '0x0102']);
-    await settled((await tc.publicClient.getBlockNumber()));
+    await reply(tc, SATOSHI, answered.id);
+    await settled(await tc.publicClient.getBlockNumber());
     assert.equal(smtp.received.filter(ofKind('reminder')).length, 0, 'not due yet');
 
     // Jump to 10 s past the reminder time: deadline − 24 h.
@@ -212,10 +257,9 @@ describe('notifier: subscription, notifications, unsubscribe, reminders', () => 
     assert.deepEqual(m.envelopeTo, ['satoshi@example.com']);
     assert.match(m.subject, /Reminder: 1 day left to reply to @satoshi-admirer \(10 ONE\)/);
     assert.ok(m.text.includes(`#${waiting.id}`));
-    assert.ok(m.text.includes(`${n.publicUrl}/h/satoshi`));
     assert.equal(m.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
     assertNoContent(m);
-    assert.equal((await tableCounts(db.path)).reminders, 0, 'reminders are consumed');
+    assert.equal(Number((await n.store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM reminders WHERE settled_block IS NULL'))!.n), 0, 'reminders are consumed');
   });
 
   test('GET /v1/status needs the admin token and shows counts and the cursor', async () => {
@@ -226,8 +270,28 @@ describe('notifier: subscription, notifications, unsubscribe, reminders', () => 
     const s = (await res.json()) as any;
     assert.equal(s.outbox.failed, 0);
     assert.ok(s.outbox.sent >= 5);
-    assert.ok(s.sentByKind.message >= 2 && s.sentByKind.reply === 1 && s.sentByKind.refund === 1 && s.sentByKind.reminder === 1);
+    assert.ok(s.sentByKind.message >= 2 && s.sentByKind.reply === 1 && s.sentByKind.refund === 1 && s.sentByKind.reminder === 1 && s.sentByKind['follow-up'] === 1, JSON.stringify(s.sentByKind));
     assert.equal(BigInt(s.cursor), BigInt(s.head));
     assert.equal(s.subscriptions, 3);
+    assert.equal(s.database, 'sqlite');
+  });
+
+  test('retention: delivered rows go after --retention; expired confirmation requests and nonces are deleted', async () => {
+    const before = await tableCounts(db.path);
+    assert.ok(before.outbox > 0);
+    // A request nobody confirms.
+    assert.equal((await postJson(`${n.url}/v1/subscriptions`, await signedRequest(n.url, tc.accounts[6]!, 'never@example.com'))).status, 202);
+    const pending = (await tableCounts(db.path)).pending_subscriptions;
+    assert.ok(pending >= 1);
+    // Tomorrow (confirm TTL 24 h): the unconfirmed request and the nonces are gone, sent rows stay (30 d).
+    const tomorrow = Date.now() + 25 * 3_600_000;
+    const r1 = await n.housekeeping(tomorrow);
+    assert.ok(r1.pendingSubscriptions >= 1 && r1.nonces >= 1, JSON.stringify(r1));
+    assert.deepEqual(await rowsMentioning(db.path, 'never@example.com'), [], 'an unconfirmed request leaves nothing');
+    assert.equal((await tableCounts(db.path)).outbox, before.outbox, 'delivered rows are kept for the retention time');
+    // After the retention time: delivered rows are deleted.
+    const r2 = await n.housekeeping(Date.now() + 31 * DAY * 1000);
+    assert.equal(r2.outbox, before.outbox);
+    assert.equal((await tableCounts(db.path)).outbox, 0);
   });
 });

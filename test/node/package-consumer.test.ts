@@ -168,7 +168,7 @@ console.log(JSON.stringify({ VERSION, price: formatOne(profile.price), card: typ
 test('TypeScript: a consumer type-checks against the installed types with moduleResolution node16 and bundler', async () => {
   writeFileSync(
     join(widgetApp, 'consumer.ts'),
-    `import { createPaidChat, isPaidChatError, subscriptionMessage, VERSION, type Profile, type ChainName, type NotifierInfo } from 'harmony-paid-chat';
+    `import { createPaidChat, isPaidChatError, notifierSignInMessage, VERSION, type Profile, type ChainName, type NotifierInfo } from 'harmony-paid-chat';
 import { readCard } from 'harmony-paid-chat/card';
 import { HarmonyPaidChat, HarmonyMessageSentEvent, defineHarmonyPaidChat } from 'harmony-paid-chat/element';
 
@@ -182,7 +182,7 @@ export const card = readCard;
 export const version: string = VERSION;
 export const info = (i: NotifierInfo): number => i.chainId;
 export const isError = (e: unknown): boolean => isPaidChatError(e);
-export const text = subscriptionMessage;
+export const text = notifierSignInMessage;
 
 const el: HarmonyPaidChat = document.createElement('harmony-paid-chat');
 el.handle = '@satoshi';

@@ -146,8 +146,14 @@ test('"Email me about new messages": the widget signs a subscription, the notifi
     assert.fail(`no mail matching ${pattern} in the local mailbox`);
   };
   const { match } = await mailbox(/http:\/\/127\.0\.0\.1:\d+\/v1\/confirm\?token=[A-Za-z0-9_-]+/);
-  const confirm = await fetch(match[0]);
+  // The link shows a page; only its button (a POST) confirms.
+  const shown = await fetch(match[0]);
+  assert.equal(shown.status, 200);
+  assert.match(await shown.text(), /<form method="post" action="\/v1\/confirm">/);
+  const link = new URL(match[0]);
+  const confirm = await fetch(`${link.origin}/v1/confirm`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${link.searchParams.get('token')}` });
   assert.equal(confirm.status, 200);
+  assert.match(await confirm.text(), /Email notifications are on/);
 
   // A paid message from carol (dev account 4), sent with the SDK straight to the local chain.
   const { createWalletClient, http } = await import('viem');
