@@ -15,9 +15,9 @@ describe('visitor email notifications', () => {
   let stranger: TestWallet;
 
   before(async () => {
-    creator = await wallet(42);
-    visitor = await wallet(43);
-    stranger = await wallet(44);
+    creator = await wallet(56);
+    visitor = await wallet(57);
+    stranger = await wallet(58);
     await claim(creator, HANDLE, '1', 2 * 86_400);
     await (await sdk(visitor, HANDLE)).send({ to: HANDLE, text: 'Will you answer?' });
   });
