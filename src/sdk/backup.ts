@@ -13,7 +13,8 @@
  * `sealed` (base64) = eciesjs.encrypt(backupKey, privateKey ‖ sha256(entry's public facts)): kind,
  * chain, contract, account, peer, key id and public key, so an entry relabelled in any of them (another
  * conversation, another inbox key id) is refused. An inbox key sealed while its registration was
- * pending carries no key id; it restores as pending and is matched against the chain by its public key.
+ * pending is sealed again with its key id once confirmed; if the page closed first, its entry carries
+ * no key id, restores as pending and is matched against the chain by its public key.
  */
 import { x25519 } from '@noble/curves/ed25519';
 import { scryptAsync } from '@noble/hashes/scrypt';

@@ -75,6 +75,13 @@ export class Keyring {
   readonly id: string;
   readonly #store: KeyStore;
   readonly #keys = new Map<Hex, MessagingKey>();
+  /**
+   * Raw private halves of inbox keys sealed while pending, kept in this object's memory only until
+   * the registering transaction ends ({@link confirmInboxKey} or {@link deleteKey}), so that the seal
+   * can be made again with the key id. After a reload they are gone: such a key stays backed up
+   * without its key id (restored as pending, then matched against the chain).
+   */
+  readonly #pendingSecrets = new Map<Hex, Uint8Array>();
 
   constructor(store: KeyStore, scope: KeyringScope) {
     this.#store = store;
@@ -159,6 +166,7 @@ export class Keyring {
         stored.sealed = sealToBackup(backup.publicKey, secret, this.#meta(base));
         stored.privateKey = locked.handle;
         stored.extractable = locked.extractable;
+        if (kind === 'inbox') this.#pendingSecrets.set(key.publicKeyHex, secret.slice());
       }
       await this.#store.putKey(stored);
       return this.#key(stored);
@@ -182,15 +190,33 @@ export class Keyring {
     return (await this.#all()).find((s) => s.publicKey === hex);
   }
 
-  /** Records the on-chain id of an inbox key (after the transaction that registered it). */
+  #dropPendingSecret(publicKey: Hex): Uint8Array | undefined {
+    const secret = this.#pendingSecrets.get(publicKey.toLowerCase() as Hex);
+    this.#pendingSecrets.delete(publicKey.toLowerCase() as Hex);
+    return secret;
+  }
+
+  /**
+   * Records the on-chain id of an inbox key (after the transaction that registered it). A key sealed
+   * while pending is sealed again with its key id, when this object still has its private half.
+   */
   async confirmInboxKey(publicKey: Hex, keyId: number): Promise<void> {
     const k = await this.#find(publicKey);
-    if (!k || k.kind !== 'inbox') throw new PaidChatError('KEY_MISSING', 'That inbox key is not kept on this device.', { publicKey });
-    await this.#store.putKey({ ...k, keyId });
+    const secret = this.#dropPendingSecret(publicKey);
+    try {
+      if (!k || k.kind !== 'inbox') throw new PaidChatError('KEY_MISSING', 'That inbox key is not kept on this device.', { publicKey });
+      const confirmed: StoredKey = { ...k, keyId };
+      const backup = k.sealed && k.sealedKeyId !== keyId && secret ? await this.#store.backupKey(this.id) : undefined;
+      if (backup) Object.assign(confirmed, { sealed: sealToBackup(backup.publicKey, secret!, this.#meta(confirmed)), sealedKeyId: keyId });
+      await this.#store.putKey(confirmed);
+    } finally {
+      secret?.fill(0);
+    }
   }
 
   /** Forgets one key (e.g. an inbox key whose registration failed). */
   async deleteKey(publicKey: Hex): Promise<void> {
+    this.#dropPendingSecret(publicKey)?.fill(0);
     const k = await this.#find(publicKey);
     if (!k) return;
     this.#keys.delete(k.publicKey);
@@ -366,6 +392,8 @@ export class Keyring {
   /** Forgets every key of this account on this device, and its backup key ("sign out of this site"). */
   async forget(): Promise<void> {
     this.#keys.clear();
+    for (const secret of this.#pendingSecrets.values()) secret.fill(0);
+    this.#pendingSecrets.clear();
     await this.#store.clear(this.id);
   }
 }

@@ -152,19 +152,33 @@ describe('backups', async () => {
     assert.equal((await ring().restoreBackup(later, PASS)).restored.length, 4);
   });
 
-  it('an inbox key sealed while pending is backed up without a key id (restored as pending) until it is sealed again', async () => {
+  it('an inbox key sealed while pending is sealed again with its key id when confirmed', async () => {
     const r = ring();
     await r.setBackupPassphrase(PASS, CHEAP);
     const k = await r.createInboxKey();
     await r.confirmInboxKey(k.publicKeyHex, 7);
-    const [entry] = parseBackupFile(await r.exportBackup()).entries;
+    const file7 = await r.exportBackup();
+    assert.equal(parseBackupFile(file7).entries[0]!.keyId, 7);
+    const target = ring();
+    await target.restoreBackup(file7, PASS, undefined, CHEAP);
+    await sameKey(k, (await target.inboxKey(7))!);
+  });
+
+  it('confirmed after a reload, it stays backed up without a key id (restored as pending) until it is sealed again', async () => {
+    const store = memoryKeyStore();
+    const r = ring(store);
+    await r.setBackupPassphrase(PASS, CHEAP);
+    const k = await r.createInboxKey();
+    const reloaded = ring(store); // the page closed before the transaction ended
+    await reloaded.confirmInboxKey(k.publicKeyHex, 7);
+    const [entry] = parseBackupFile(await reloaded.exportBackup()).entries;
     assert.equal(entry!.keyId, undefined, 'the seal was made before the key id was known');
     const target = ring();
-    await target.restoreBackup(await r.exportBackup(), PASS, undefined, CHEAP);
+    await target.restoreBackup(await reloaded.exportBackup(), PASS, undefined, CHEAP);
     assert.deepEqual((await target.pendingInboxKeys()).map((h) => h.publicKey), [k.publicKeyHex]);
     // Changing the passphrase seals every key again, now with its key id.
-    await r.setBackupPassphrase('another long passphrase', { ...CHEAP, current: PASS });
-    const resealed = await r.exportBackup();
+    await reloaded.setBackupPassphrase('another long passphrase', { ...CHEAP, current: PASS });
+    const resealed = await reloaded.exportBackup();
     assert.equal(parseBackupFile(resealed).entries[0]!.keyId, 7);
     const fresh = ring();
     await fresh.restoreBackup(resealed, 'another long passphrase', undefined, CHEAP);
