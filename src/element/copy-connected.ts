@@ -312,6 +312,9 @@ export const copy = {
     restoring: 'Restoring… (checking the passphrase takes a moment)',
     restored: (n: number, skipped: number) =>
       n === 0 ? 'Nothing new to restore: this browser already holds those keys.' : `Restored ${plural(n, 'key')}${skipped ? ` (${skipped} already here or for other pages)` : ''}. Reading your messages again…`,
+    /** Shown in the passphrase, restore and rotate forms: keys are kept per site, so the site matters. */
+    originNotice: (origin: string, creator: boolean, handle: string) =>
+      `You are on ${origin}. Continue only if this is ${creator ? 'your own site' : `the site of ${at(handle)}`}: every page of this site can use the keys kept here.`,
     rotateTitle: 'Replace your inbox key',
     rotateHint:
       'Makes a new inbox key here and registers it on chain (a transaction). New messages are sealed to it; older ones stay readable wherever the old key is kept.',

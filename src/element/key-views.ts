@@ -6,7 +6,8 @@
  * button when it closes (Escape closes it).
  *
  * A creator on a page that is not one of their sites gets none of this: nothing there may create
- * or restore their keys.
+ * or restore their keys. Where a passphrase is typed or a key is made, the page's origin is shown
+ * plainly, since keys are kept per origin (every page of the site can use them).
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Card } from '../sdk/card.js';
@@ -67,7 +68,12 @@ function passField(c: ChatController, field: keyof PassphraseForm, id: string, l
   </div>`;
 }
 
-function renderPassphraseForm(c: ChatController): TemplateResult {
+/** The page's origin, said plainly where a passphrase is typed or a key is made: keys are kept per origin. */
+function originNotice(c: ChatController, handle: string): TemplateResult {
+  return html`<p part="origin-notice" class="small">${copy.keys.originNotice(globalThis.location?.origin ?? '', c.role === 'creator', handle)}</p>`;
+}
+
+function renderPassphraseForm(c: ChatController, handle: string): TemplateResult {
   const set = c.keys.status?.backup.passphraseSet ?? false;
   const f = c.keys.form;
   const show = c.keys.formTouched;
@@ -78,6 +84,7 @@ function renderPassphraseForm(c: ChatController): TemplateResult {
     if (!c.activity.busy) void c.keys.setPassphrase();
   }}>
     <h4 id="pass-title" class="subtitle">${copy.keys.passphraseTitle(set)}</h4>
+    ${originNotice(c, handle)}
     ${set ? passField(c, 'current', 'pass-current', copy.keys.currentPassphrase) : nothing}
     ${passField(c, 'next', 'pass-new', copy.keys.newPassphrase, show || f.next ? p.next : undefined)}
     ${passField(c, 'confirm', 'pass-confirm', copy.keys.confirmPassphrase, show || f.confirm ? p.confirm : undefined)}
@@ -105,7 +112,7 @@ function renderBackup(c: ChatController): TemplateResult {
   </div>`;
 }
 
-function renderRestore(c: ChatController): TemplateResult {
+function renderRestore(c: ChatController, handle: string): TemplateResult {
   const i = c.keys.inspected;
   const busy = c.activity.is('restore');
   return html`<form part="restore-form" class="keys-block" novalidate aria-labelledby="restore-title" @submit=${(e: Event) => {
@@ -113,6 +120,7 @@ function renderRestore(c: ChatController): TemplateResult {
     if (!c.activity.busy) void c.keys.restore();
   }}>
     <h4 id="restore-title" class="subtitle">${copy.keys.restoreTitle}</h4>
+    ${originNotice(c, handle)}
     <div class="field">
       <label for="restore-file">${copy.keys.restoreFile}</label>
       <input id="restore-file" part="restore-file" type="file" accept="application/json,.json"
@@ -136,11 +144,12 @@ function renderRestore(c: ChatController): TemplateResult {
   </form>`;
 }
 
-function renderRotate(c: ChatController): Maybe {
+function renderRotate(c: ChatController, handle: string): Maybe {
   if (c.role !== 'creator') return nothing;
   const busy = c.activity.is('rotate');
   return html`<div class="keys-block">
     <h4 class="subtitle">${copy.keys.rotateTitle}</h4>
+    ${originNotice(c, handle)}
     <p class="muted small" id="rotate-hint">${copy.keys.rotateHint}</p>
     <button part="rotate-button" class="secondary" type="button" aria-describedby="rotate-hint" aria-disabled=${c.activity.busy ? 'true' : 'false'}
       @click=${() => !c.activity.busy && c.keys.rotate()}>${busy ? copy.wallet.confirmInWallet : copy.keys.rotateButton}</button>
@@ -188,6 +197,6 @@ export function renderKeyPanel(c: ChatController, card: Card): Maybe {
       <li>${copy.keys.statusKeys(s.backup.keys, s.backup.notBackedUp)}</li>
       <li>${copy.keys.statusPassphrase(s.backup.passphraseSet)}</li>
     </ul>
-    ${renderPassphraseForm(c)} ${renderBackup(c)} ${renderRestore(c)} ${renderRotate(c)} ${renderSignOut(c)}
+    ${renderPassphraseForm(c, card.handle)} ${renderBackup(c)} ${renderRestore(c, card.handle)} ${renderRotate(c, card.handle)} ${renderSignOut(c)}
   </section>`;
 }

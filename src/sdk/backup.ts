@@ -10,7 +10,11 @@
  * File format (JSON, `format: "harmony-paid-chat-key-backup"`, `version: 1`):
  *   { format, version, createdAt, kdf: { name: "scrypt", N, r, p, salt }, backupKey,
  *     entries: [{ kind, chainId, contract, account, peer?, keyId?, publicKey, sealed }] }
- * `sealed` (base64) = eciesjs.encrypt(backupKey, privateKey ‖ sha256(entry's public facts)).
+ * `sealed` (base64) = eciesjs.encrypt(backupKey, privateKey ‖ sha256(entry's public facts)): kind,
+ * chain, contract, account, peer, key id and public key, so an entry relabelled in any of them (another
+ * conversation, another inbox key id) is refused. An inbox key sealed while its registration was
+ * pending is sealed again with its key id once confirmed; if the page closed first, its entry carries
+ * no key id, restores as pending and is matched against the chain by its public key.
  */
 import { x25519 } from '@noble/curves/ed25519';
 import { scryptAsync } from '@noble/hashes/scrypt';
@@ -25,7 +29,11 @@ export const BACKUP_FORMAT = 'harmony-paid-chat-key-backup';
 export const BACKUP_VERSION = 1;
 /** scrypt cost for new backup keys: N = 2^17, r = 8, p = 1 (128 MiB, about a second in a browser). */
 export const DEFAULT_SCRYPT = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
-/** The smallest cost a backup file may ask for (files are hostile input too). */
+/**
+ * The smallest cost a backup file may ask for (files are hostile input too). Cheaper files are read
+ * (tests make them, to stay fast), but a device never adopts a cost below its own floor
+ * (DEFAULT_SCRYPT.N unless the caller says otherwise): see `Keyring.restoreBackup`.
+ */
 export const MIN_SCRYPT_N = 2 ** 10;
 export const MAX_SCRYPT_N = 2 ** 20;
 export const MIN_PASSPHRASE_LENGTH = 12;
@@ -84,7 +92,7 @@ export function checkPassphrase(passphrase: string): void {
 }
 
 function metaHash(m: BackupEntryMeta): Uint8Array {
-  const text = [m.kind, m.chainId, m.contract, m.account, m.peer ?? '', m.publicKey].join('|').toLowerCase();
+  const text = [m.kind, m.chainId, m.contract, m.account, m.peer ?? '', m.keyId ?? '', m.publicKey].join('|').toLowerCase();
   return sha256(new TextEncoder().encode(text));
 }
 
@@ -100,19 +108,24 @@ export async function deriveBackupKey(passphrase: string, kdf: ScryptParams): Pr
   return { secret, publicKey: bytesToHex(x25519.getPublicKey(secret)) };
 }
 
-/** A new backup key for `passphrase` (checked first). */
-export async function newBackupKey(
-  passphrase: string,
-  cost: { N?: number } = {},
-): Promise<{ publicKey: Hex; kdf: ScryptParams }> {
-  checkPassphrase(passphrase);
-  const kdf: ScryptParams = {
+/** Fresh scrypt parameters (a new random salt) at cost `N` (default {@link DEFAULT_SCRYPT}). */
+export function freshKdf(cost: { N?: number } = {}): ScryptParams {
+  return {
     name: 'scrypt',
     N: cost.N ?? DEFAULT_SCRYPT.N,
     r: DEFAULT_SCRYPT.r,
     p: DEFAULT_SCRYPT.p,
     salt: bytesToHex(crypto.getRandomValues(new Uint8Array(16))),
   };
+}
+
+/** A new backup key for `passphrase` (checked first). */
+export async function newBackupKey(
+  passphrase: string,
+  cost: { N?: number } = {},
+): Promise<{ publicKey: Hex; kdf: ScryptParams }> {
+  checkPassphrase(passphrase);
+  const kdf = freshKdf(cost);
   const { secret, publicKey } = await deriveBackupKey(passphrase, kdf);
   secret.fill(0);
   return { publicKey, kdf };

@@ -51,7 +51,43 @@ export const DEFAULT_CONTRACTS: Record<number, Address | undefined> = {
 /** Block of the deployment per chain id, so history scans start there. */
 export const DEPLOY_BLOCKS: Record<number, bigint | undefined> = {};
 
+/**
+ * Checks an RPC URL before anything is sent to it: only a full http(s) URL is one.
+ *
+ * @throws PaidChatError `RPC_URL_INVALID` with `details.reason` 'not-a-url' | 'not-http'.
+ */
+export function checkRpcUrl(rpcUrl: string): string {
+  const url = typeof rpcUrl === 'string' ? rpcUrl.trim() : '';
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed) {
+    throw new PaidChatError('RPC_URL_INVALID', `The rpc-url "${String(rpcUrl)}" is not a URL. Write it in full, for example https://api.harmony.one.`, {
+      rpcUrl,
+      reason: 'not-a-url',
+    });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new PaidChatError(
+      'RPC_URL_INVALID',
+      `The rpc-url "${url}" is not an http(s) URL. Write it in full with http:// or https://, for example http://localhost:8545.`,
+      { rpcUrl, reason: 'not-http' },
+    );
+  }
+  return url;
+}
+
+/**
+ * The chain to use: a named one (default Harmony mainnet) or a viem chain, with `rpcUrl` (checked
+ * first) in place of its default RPC.
+ *
+ * @throws PaidChatError `UNSUPPORTED_CHAIN`, `RPC_URL_INVALID`.
+ */
 export function resolveChain(chain: ChainName | Chain | undefined, rpcUrl?: string): Chain {
+  const url = rpcUrl ? checkRpcUrl(rpcUrl) : undefined;
   let c: Chain;
   if (chain === undefined) c = harmony;
   else if (typeof chain === 'string') {
@@ -65,7 +101,7 @@ export function resolveChain(chain: ChainName | Chain | undefined, rpcUrl?: stri
     }
     c = named;
   } else c = chain;
-  if (rpcUrl) c = { ...c, rpcUrls: { ...c.rpcUrls, default: { http: [rpcUrl] } } };
+  if (url) c = { ...c, rpcUrls: { ...c.rpcUrls, default: { http: [url] } } };
   return c;
 }
 

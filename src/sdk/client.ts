@@ -30,9 +30,9 @@ import { createReadClient, withRetry, type RetryPolicy } from './rpc.js';
 import { SCOPE_FACTS_TTL_MS, ScopeGuard } from './scope.js';
 import { formatSites, parseSites } from './sites.js';
 import * as threads from './threads.js';
-import { sendContractTx } from './transact.js';
+import { beforeBroadcast, sendContractTx } from './transact.js';
 import type { ChatMessage, ConversationPage, FollowUpResult, KeyStatus, Page, Profile, ReplyResult, SendResult, ThreadInfo, TxResult } from './types.js';
-import { checkWindow, formatOne, parseOne } from './units.js';
+import { checkIdCount, checkWindow, formatOne, parseOne } from './units.js';
 import { readEvents, watchEvents, type WatchHandle, type WatchOptions } from './watch.js';
 import { assertWalletChain, grantedAccount, requestAccount, signTextWith, switchWalletChain, toWalletClient, walletChainId, type WalletInput } from './wallet.js';
 
@@ -193,9 +193,15 @@ export class PaidChat {
   }
 
   async #send(functionName: string, args: readonly unknown[], value = 0n) {
-    const wallet = this.#requireWallet();
-    const account = await this.#requireAccount();
-    await this.assertChain();
+    let wallet: Client;
+    let account: Address;
+    try {
+      wallet = this.#requireWallet();
+      account = await this.#requireAccount();
+      await this.assertChain();
+    } catch (e) {
+      throw beforeBroadcast(e);
+    }
     return sendContractTx({ chain: this.chain, contract: this.contract, reader: this.reader, retry: this.#retry, wallet, account }, functionName, args, value);
   }
 
@@ -413,12 +419,19 @@ export class PaidChat {
 
   /** Refuses (or accepts again) paid messages and follow-ups from `sender` to the connected account. */
   async setBlocked(sender: Address | string, blocked: boolean): Promise<TxResult> {
-    return withoutLogs(await this.#send('setBlocked', [parseAddress(sender), blocked]));
+    const address = parseAddress(sender);
+    if (address === ZERO) {
+      throw new PaidChatError('ADDRESS_INVALID', 'The zero address (0x000…000) is nobody: give the address of the sender to block.', {
+        input: sender,
+        reason: 'zero-address',
+      });
+    }
+    return withoutLogs(await this.#send('setBlocked', [address, blocked]));
   }
 
   /** Hides (or shows again) messages of the connected account's inbox; their coins follow the usual rules. */
   async setHidden(ids: bigint[], hidden: boolean): Promise<TxResult> {
-    if (ids.length === 0) throw new PaidChatError('MESSAGE_NOT_FOUND', 'No message ids were given.');
+    checkIdCount(ids);
     return withoutLogs(await this.#send('setHidden', [ids, hidden]));
   }
 

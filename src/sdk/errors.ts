@@ -11,6 +11,8 @@ export type PaidChatErrorCode =
   | 'AMOUNT_INVALID'
   | 'WINDOW_OUT_OF_RANGE'
   | 'SITES_INVALID'
+  | 'TOO_MANY_IDS'
+  | 'RPC_URL_INVALID'
   // the contract's rules
   | 'HANDLE_TAKEN'
   | 'HANDLE_NOT_FOUND'
@@ -28,6 +30,7 @@ export type PaidChatErrorCode =
   | 'THREAD_NOT_OPEN'
   | 'VALUE_NOT_ACCEPTED'
   | 'MESSAGE_NOT_FOUND'
+  | 'THREAD_NOT_FOUND'
   | 'NOTHING_TO_WITHDRAW'
   // wallet and network
   | 'WRONG_CHAIN'
@@ -37,6 +40,7 @@ export type PaidChatErrorCode =
   | 'RPC_UNAVAILABLE'
   | 'CONTRACT_NOT_FOUND'
   | 'TRANSACTION_FAILED'
+  | 'TRANSACTION_UNCONFIRMED'
   | 'UNSUPPORTED_CHAIN'
   // keys and envelopes
   | 'KEY_MISSING'

@@ -14,6 +14,7 @@ import type { MessagingKey } from './keys.js';
 import type { Keyring, RestoreReport } from './keyring.js';
 import { ZERO } from './pages.js';
 import { toPaidChatError } from './revert.js';
+import { certainlyNotApplied } from './transact.js';
 import { formatSites } from './sites.js';
 import type { KeyStatus, TxResult } from './types.js';
 import { checkWindow, parseOne } from './units.js';
@@ -82,19 +83,29 @@ export async function inspectBackup(core: ChatCore, text: string): Promise<{ ent
 export async function restoreBackup(core: ChatCore, text: string, passphrase: string): Promise<RestoreReport> {
   const account = await core.requireAccount();
   await inspectBackup(core, text);
-  return (await core.ring(account)).restoreBackup(text, passphrase, await core.guard.entryFilter(account));
+  const ring = await core.ring(account);
+  const report = await ring.restoreBackup(text, passphrase, await core.guard.entryFilter(account));
+  // An inbox key backed up while its registration was pending carries no key id in the file: find it on chain.
+  if (!report.restored.some((k) => k.kind === 'inbox' && k.keyId === undefined)) return report;
+  await reconcilePending(core, ring, account);
+  const now = new Map((await ring.held()).map((k) => [k.publicKey, k]));
+  return { ...report, restored: report.restored.map((k) => now.get(k.publicKey) ?? k) };
 }
 
-/** Runs the transaction that registers `key`; records its id, or forgets the key if nothing was sent. */
+/**
+ * Runs the transaction that registers `key`; records its id, or forgets the key when the transaction
+ * certainly did not take effect (refused before broadcast, or reverted).
+ */
 async function registerKey(ring: Keyring, key: MessagingKey, tx: () => Promise<TxResult & { logs: any[] }>): Promise<TxResult & { keyId: number }> {
   let res;
   try {
     res = await tx();
   } catch (e) {
     const error = toPaidChatError(e);
-    // Nothing reached the chain: the key is of no use. (After an RPC failure the transaction may
-    // have gone through; the key stays pending and is matched against the chain on the next visit.)
-    if (error.code !== 'RPC_UNAVAILABLE') await ring.deleteKey(key.publicKeyHex);
+    // Only then is the key of no use. After a broadcast (a receipt that could not be read, a wallet
+    // that timed out, a Safe that executes later) the key may already be on chain: it stays pending
+    // and is matched against the chain by `reconcilePending` on the next visit.
+    if (certainlyNotApplied(error)) await ring.deleteKey(key.publicKeyHex);
     throw error;
   }
   const [added] = parseEventLogs({ abi: paidChatAbi, eventName: 'InboxKeyAdded', logs: res.logs });

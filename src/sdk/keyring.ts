@@ -22,6 +22,8 @@ import {
   serializeBackup,
   unlockBackup,
   deriveBackupKey,
+  freshKdf,
+  DEFAULT_SCRYPT,
   type BackupEntryMeta,
 } from './backup.js';
 import { PaidChatError } from './errors.js';
@@ -73,6 +75,13 @@ export class Keyring {
   readonly id: string;
   readonly #store: KeyStore;
   readonly #keys = new Map<Hex, MessagingKey>();
+  /**
+   * Raw private halves of inbox keys sealed while pending, kept in this object's memory only until
+   * the registering transaction ends ({@link confirmInboxKey} or {@link deleteKey}), so that the seal
+   * can be made again with the key id. After a reload they are gone: such a key stays backed up
+   * without its key id (restored as pending, then matched against the chain).
+   */
+  readonly #pendingSecrets = new Map<Hex, Uint8Array>();
 
   constructor(store: KeyStore, scope: KeyringScope) {
     this.#store = store;
@@ -90,6 +99,12 @@ export class Keyring {
       ...(k.keyId !== undefined ? { keyId: k.keyId } : {}),
       publicKey: k.publicKey,
     };
+  }
+
+  /** The public facts `k.sealed` was sealed with (its key id only when it was known then). */
+  #sealedMeta(k: StoredKey): BackupEntryMeta {
+    const { keyId: _, ...rest } = k;
+    return this.#meta(k.sealedKeyId !== undefined ? { ...rest, keyId: k.sealedKeyId } : rest);
   }
 
   #key(stored: StoredKey): MessagingKey {
@@ -151,6 +166,7 @@ export class Keyring {
         stored.sealed = sealToBackup(backup.publicKey, secret, this.#meta(base));
         stored.privateKey = locked.handle;
         stored.extractable = locked.extractable;
+        if (kind === 'inbox') this.#pendingSecrets.set(key.publicKeyHex, secret.slice());
       }
       await this.#store.putKey(stored);
       return this.#key(stored);
@@ -174,15 +190,33 @@ export class Keyring {
     return (await this.#all()).find((s) => s.publicKey === hex);
   }
 
-  /** Records the on-chain id of an inbox key (after the transaction that registered it). */
+  #dropPendingSecret(publicKey: Hex): Uint8Array | undefined {
+    const secret = this.#pendingSecrets.get(publicKey.toLowerCase() as Hex);
+    this.#pendingSecrets.delete(publicKey.toLowerCase() as Hex);
+    return secret;
+  }
+
+  /**
+   * Records the on-chain id of an inbox key (after the transaction that registered it). A key sealed
+   * while pending is sealed again with its key id, when this object still has its private half.
+   */
   async confirmInboxKey(publicKey: Hex, keyId: number): Promise<void> {
     const k = await this.#find(publicKey);
-    if (!k || k.kind !== 'inbox') throw new PaidChatError('KEY_MISSING', 'That inbox key is not kept on this device.', { publicKey });
-    await this.#store.putKey({ ...k, keyId });
+    const secret = this.#dropPendingSecret(publicKey);
+    try {
+      if (!k || k.kind !== 'inbox') throw new PaidChatError('KEY_MISSING', 'That inbox key is not kept on this device.', { publicKey });
+      const confirmed: StoredKey = { ...k, keyId };
+      const backup = k.sealed && k.sealedKeyId !== keyId && secret ? await this.#store.backupKey(this.id) : undefined;
+      if (backup) Object.assign(confirmed, { sealed: sealToBackup(backup.publicKey, secret!, this.#meta(confirmed)), sealedKeyId: keyId });
+      await this.#store.putKey(confirmed);
+    } finally {
+      secret?.fill(0);
+    }
   }
 
   /** Forgets one key (e.g. an inbox key whose registration failed). */
   async deleteKey(publicKey: Hex): Promise<void> {
+    this.#dropPendingSecret(publicKey)?.fill(0);
     const k = await this.#find(publicKey);
     if (!k) return;
     this.#keys.delete(k.publicKey);
@@ -222,7 +256,7 @@ export class Keyring {
       const backup: StoredBackupKey = { scope: this.id, ...fresh };
       for (const k of await this.#all()) {
         let secret: Uint8Array;
-        if (k.sealed && oldSecret) secret = openFromBackup(oldSecret, k.sealed, this.#meta(k));
+        if (k.sealed && oldSecret) secret = openFromBackup(oldSecret, k.sealed, this.#sealedMeta(k));
         else if (k.extractable) secret = await this.#key(k).exportSecret();
         else continue; // cannot happen: a non-extractable key is always sealed
         await this.#lock(k, secret, backup);
@@ -246,8 +280,8 @@ export class Keyring {
       throw new PaidChatError('BACKUP_INVALID', 'Set a backup passphrase first: the backup is sealed with it.', { reason: 'no-passphrase' });
     }
     const entries = (await this.#all())
-      .filter((k) => k.sealed && filter(this.#meta(k)))
-      .map((k) => backupEntry(this.#meta(k), k.sealed!));
+      .filter((k) => k.sealed && filter(this.#sealedMeta(k)))
+      .map((k) => backupEntry(this.#sealedMeta(k), k.sealed!));
     if (entries.length === 0) throw new PaidChatError('KEY_MISSING', 'There is no key on this device to back up yet.', {});
     return serializeBackup(backup.publicKey, backup.kdf, entries);
   }
@@ -260,11 +294,13 @@ export class Keyring {
   /**
    * Restores the keys of a backup file that belong to this account, chain and contract and that
    * `filter` allows. Restored keys are kept non-extractable and sealed to this device's backup key
-   * (the file's, when none was set here).
+   * (when none was set here: the file's, or a new one from the same passphrase when the file's scrypt
+   * cost is below `opts.cost.N`, default {@link DEFAULT_SCRYPT}). Every wanted entry is opened and
+   * checked before anything is stored, so a refused file changes nothing.
    *
    * @throws PaidChatError `BACKUP_INVALID` (a damaged or altered file), `BACKUP_PASSPHRASE_WRONG`.
    */
-  async restoreBackup(text: string, passphrase: string, filter: EntryFilter = () => true): Promise<RestoreReport> {
+  async restoreBackup(text: string, passphrase: string, filter: EntryFilter = () => true, opts: { cost?: { N?: number } } = {}): Promise<RestoreReport> {
     const file = parseBackupFile(text);
     const report: RestoreReport = { restored: [], skipped: [] };
     const wanted: BackupEntryMeta[] = [];
@@ -280,40 +316,51 @@ export class Keyring {
     }
     if (wanted.length === 0) return report;
     const secret = await unlockBackup(file, passphrase);
+    const opened: { meta: BackupEntryMeta; key: Uint8Array }[] = [];
     try {
+      // 1. Open and check every entry; nothing is stored yet.
+      for (const meta of wanted) {
+        const sealed = file.entries.find((e) => e.publicKey === meta.publicKey)!.sealed;
+        opened.push({ meta, key: openFromBackup(secret, fromB64(sealed)!, meta) });
+      }
+      // 2. The device's backup key. A file's scrypt cost is adopted only when it is at least the
+      // floor (DEFAULT_SCRYPT.N for every real user; tests pass a lower floor to stay fast): a cheaper
+      // file (however it was made) is re-keyed here with the passphrase in hand, at the floor and with
+      // a new salt, so restoring it never leaves this device's later backups cheaper to guess.
       let local = await this.#store.backupKey(this.id);
       if (!local) {
-        local = { scope: this.id, publicKey: file.backupKey, kdf: file.kdf };
+        const floor = opts.cost?.N ?? DEFAULT_SCRYPT.N;
+        if (file.kdf.N >= floor) local = { scope: this.id, publicKey: file.backupKey, kdf: file.kdf };
+        else {
+          const kdf = freshKdf({ N: floor });
+          const d = await deriveBackupKey(passphrase, kdf);
+          d.secret.fill(0);
+          local = { scope: this.id, publicKey: d.publicKey, kdf };
+        }
         await this.#store.putBackupKey(local);
         await this.#sealUnsealed(local);
       }
-      const opened = wanted.map((meta) => {
-        const sealed = file.entries.find((e) => e.publicKey === meta.publicKey)!.sealed;
-        return { meta, key: openFromBackup(secret, fromB64(sealed)!, meta) };
-      });
+      // 3. Store the opened keys, sealed to the device's backup key.
       for (const { meta, key } of opened) {
-        try {
-          const locked = await messagingKeyFromSecret(key, { extractable: false });
-          const stored: StoredKey = {
-            id: `${this.id}/${meta.publicKey}`,
-            scope: this.id,
-            kind: meta.kind,
-            ...(meta.peer ? { peer: meta.peer } : {}),
-            ...(meta.keyId !== undefined ? { keyId: meta.keyId } : {}),
-            publicKey: meta.publicKey,
-            privateKey: locked.handle,
-            extractable: locked.extractable,
-            sealed: sealToBackup(local.publicKey, key, meta),
-            createdAt: Date.now(),
-          };
-          await this.#store.putKey(stored);
-          report.restored.push(held(stored));
-        } finally {
-          key.fill(0);
-        }
+        const locked = await messagingKeyFromSecret(key, { extractable: false });
+        const stored: StoredKey = {
+          id: `${this.id}/${meta.publicKey}`,
+          scope: this.id,
+          kind: meta.kind,
+          ...(meta.peer ? { peer: meta.peer } : {}),
+          ...(meta.keyId !== undefined ? { keyId: meta.keyId, sealedKeyId: meta.keyId } : {}),
+          publicKey: meta.publicKey,
+          privateKey: locked.handle,
+          extractable: locked.extractable,
+          sealed: sealToBackup(local.publicKey, key, meta),
+          createdAt: Date.now(),
+        };
+        await this.#store.putKey(stored);
+        report.restored.push(held(stored));
       }
     } finally {
       secret.fill(0);
+      for (const { key } of opened) key.fill(0);
     }
     return report;
   }
@@ -329,7 +376,13 @@ export class Keyring {
   async #lock(k: StoredKey, secret: Uint8Array, backup: StoredBackupKey): Promise<void> {
     try {
       const locked = await messagingKeyFromSecret(secret, { extractable: false });
-      await this.#store.putKey({ ...k, privateKey: locked.handle, extractable: locked.extractable, sealed: sealToBackup(backup.publicKey, secret, this.#meta(k)) });
+      await this.#store.putKey({
+        ...k,
+        privateKey: locked.handle,
+        extractable: locked.extractable,
+        sealed: sealToBackup(backup.publicKey, secret, this.#meta(k)),
+        ...(k.keyId !== undefined ? { sealedKeyId: k.keyId } : {}),
+      });
       this.#keys.delete(k.publicKey);
     } finally {
       secret.fill(0);
@@ -339,6 +392,8 @@ export class Keyring {
   /** Forgets every key of this account on this device, and its backup key ("sign out of this site"). */
   async forget(): Promise<void> {
     this.#keys.clear();
+    for (const secret of this.#pendingSecrets.values()) secret.fill(0);
+    this.#pendingSecrets.clear();
     await this.#store.clear(this.id);
   }
 }

@@ -27,6 +27,11 @@ export interface StoredKey {
   extractable: boolean;
   /** The private key sealed to this scope's backup key (eciesjs); absent until a backup passphrase is set. */
   sealed?: Uint8Array;
+  /**
+   * The key id bound into `sealed` (its public facts include it). Absent when the key was sealed
+   * while its registration was pending: the backup entry then carries no key id either.
+   */
+  sealedKeyId?: number;
   createdAt: number;
 }
 

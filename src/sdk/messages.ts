@@ -13,7 +13,7 @@ import type { Keyring } from './keyring.js';
 import { logsAt, type RawMessage } from './pages.js';
 import { encodeMessageText } from './text.js';
 import type { Profile, ReplyResult, SendResult, TxResult } from './types.js';
-import { formatOne, parseOne } from './units.js';
+import { checkIdCount, formatOne, parseOne } from './units.js';
 
 /** The newest conversation key with `peer` held here, or a new one (kept before it is used). */
 export async function conversationKey(ring: Keyring, peer: Address): Promise<MessagingKey> {
@@ -142,7 +142,7 @@ export async function reply(core: ChatCore, opts: { id: bigint; text: string }):
 
 export async function refund(core: ChatCore, ids: bigint | bigint[]): Promise<TxResult> {
   const list = Array.isArray(ids) ? ids : [ids];
-  if (list.length === 0) throw new PaidChatError('MESSAGE_NOT_FOUND', 'No message ids were given.');
+  checkIdCount(list);
   if (list.length === 1) assertOpen(await rawMessage(core, list[0]!), 'refund');
   return withoutLogs(list.length === 1 ? await core.send('refund', [list[0]]) : await core.send('refundMany', [list]));
 }

@@ -27,7 +27,9 @@ export const REVERT_CODES: Record<string, PaidChatErrorCode> = {
   NotYetRefundable: 'NOT_YET_REFUNDABLE',
   NothingToRefund: 'NOT_YET_REFUNDABLE',
   AlreadySettled: 'ALREADY_SETTLED',
-  UnknownThread: 'MESSAGE_NOT_FOUND',
+  UnknownThread: 'THREAD_NOT_FOUND',
+  TooManyIds: 'TOO_MANY_IDS',
+  ZeroAddress: 'ADDRESS_INVALID',
   NotAParty: 'NOT_A_PARTY',
   ThreadNotOpen: 'THREAD_NOT_OPEN',
   ValueNotAccepted: 'VALUE_NOT_ACCEPTED',
@@ -85,6 +87,10 @@ function revertMessage(name: string, args: readonly unknown[]): string {
       return 'The messaging key is not valid.';
     case 'SitesTooLong':
       return `The list of sites is ${a[0]} bytes; at most ${a[1]} fit.`;
+    case 'TooManyIds':
+      return `${a[0]} ids were given; at most ${a[1]} fit in one transaction. Split them.`;
+    case 'ZeroAddress':
+      return 'The zero address (0x000…000) is nobody: give a real address.';
     case 'NothingToWithdraw':
       return 'There is nothing to withdraw.';
     default:

@@ -130,6 +130,6 @@ export async function postFollowUp(
 
 export async function closeThread(core: ChatCore, opts: { with: string }): Promise<TxResult> {
   const info = await thread(core, opts);
-  if (!info) throw new PaidChatError('MESSAGE_NOT_FOUND', 'There is no conversation with them yet.');
+  if (!info) throw new PaidChatError('THREAD_NOT_FOUND', 'There is no conversation with them yet: it starts with a paid message.');
   return withoutLogs(await core.send('closeThread', [info.thread]));
 }

@@ -27,11 +27,36 @@ export interface TxContext {
   account: Address;
 }
 
+/** Codes a wallet answers with before it broadcasts anything. */
+const REFUSED_BY_WALLET = new Set(['USER_REJECTED', 'INSUFFICIENT_FUNDS', 'WRONG_CHAIN', 'NO_WALLET']);
+
 /**
- * Estimates, sends and waits for one call of the contract.
+ * Marks `e` as raised before anything was broadcast (`details.sent === false`): nothing of it can
+ * reach the chain, so what was made for it (a new inbox key) may be dropped.
+ */
+export function beforeBroadcast(e: unknown): PaidChatError {
+  const error = toPaidChatError(e);
+  if (error.details.sent === undefined) error.details.sent = false;
+  return error;
+}
+
+/**
+ * Whether the transaction behind `e` certainly did not take effect: refused before broadcast, or
+ * reverted on chain. Any other failure (a receipt that could not be read, a wallet that timed out, a
+ * Safe whose transaction runs later) may still take effect.
+ */
+export function certainlyNotApplied(e: PaidChatError): boolean {
+  return e.details.sent === false || e.details.reverted === true;
+}
+
+/**
+ * Estimates, sends and waits for one call of the contract. Each error says in `details.sent` whether
+ * the transaction was broadcast: `false` before (estimate, wallet refusal), `true` after (with
+ * `txHash`), absent when a wallet failed without saying.
  *
  * @throws PaidChatError with the contract's error code (from the estimate), `USER_REJECTED`,
- *   `INSUFFICIENT_FUNDS`, `RPC_UNAVAILABLE`, or `TRANSACTION_FAILED` (reverted on chain).
+ *   `INSUFFICIENT_FUNDS`, `RPC_UNAVAILABLE`, `TRANSACTION_FAILED` (reverted on chain, or a wallet
+ *   failure), or `TRANSACTION_UNCONFIRMED` (sent, but its outcome could not be read).
  */
 export async function sendContractTx(
   ctx: TxContext,
@@ -48,7 +73,7 @@ export async function sendContractTx(
       withRetry(() => getGasPrice(ctx.reader), ctx.retry),
     ]);
   } catch (e) {
-    throw toPaidChatError(e);
+    throw beforeBroadcast(e);
   }
   if (gasPrice < MIN_GAS_PRICE) gasPrice = MIN_GAS_PRICE;
   gas = (gas * (100n + GAS_MARGIN_PERCENT)) / 100n;
@@ -63,11 +88,28 @@ export async function sendContractTx(
       type: 'legacy',
     } as any);
   } catch (e) {
-    throw toPaidChatError(e);
+    const error = toPaidChatError(e);
+    // The wallet refused before broadcasting; anything else (a timeout, a lost session) is unknown.
+    throw REFUSED_BY_WALLET.has(error.code) || error.details.revert ? beforeBroadcast(error) : error;
   }
-  const receipt = await withRetry(() => waitForTransactionReceipt(ctx.reader, { hash: txHash }), ctx.retry);
+  let receipt;
+  try {
+    receipt = await withRetry(() => waitForTransactionReceipt(ctx.reader, { hash: txHash }), ctx.retry);
+  } catch (e) {
+    if (e instanceof PaidChatError) {
+      Object.assign(e.details, { txHash, sent: true });
+      throw e;
+    }
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new PaidChatError(
+      'TRANSACTION_UNCONFIRMED',
+      `The transaction ${txHash} was sent, but its outcome could not be read (${msg}). It may still go through: check it in the explorer before trying again.`,
+      { txHash, sent: true },
+      { cause: e },
+    );
+  }
   if (receipt.status !== 'success') {
-    throw new PaidChatError('TRANSACTION_FAILED', `The transaction ${txHash} was reverted on chain.`, { txHash });
+    throw new PaidChatError('TRANSACTION_FAILED', `The transaction ${txHash} was reverted on chain.`, { txHash, sent: true, reverted: true });
   }
   return { txHash, blockNumber: receipt.blockNumber, explorerUrl: explorerTxUrl(ctx.chain, txHash), logs: receipt.logs };
 }

@@ -43,3 +43,21 @@ export function checkWindow(window: number): void {
     throw new PaidChatError('WINDOW_OUT_OF_RANGE', 'The reply window must be between 1 hour and 30 days.', { window });
   }
 }
+
+/** The most message ids one transaction takes (the contract's `MAX_PAGE`). */
+export const MAX_IDS_PER_TX = 100;
+
+/**
+ * Checks a list of message ids before any wallet prompt.
+ *
+ * @throws PaidChatError `MESSAGE_NOT_FOUND` when the list is empty, `TOO_MANY_IDS` above {@link MAX_IDS_PER_TX}.
+ */
+export function checkIdCount(ids: readonly bigint[]): void {
+  if (ids.length === 0) throw new PaidChatError('MESSAGE_NOT_FOUND', 'No message ids were given.');
+  if (ids.length > MAX_IDS_PER_TX) {
+    throw new PaidChatError('TOO_MANY_IDS', `${ids.length} ids were given; at most ${MAX_IDS_PER_TX} fit in one transaction. Split them.`, {
+      count: ids.length,
+      max: MAX_IDS_PER_TX,
+    });
+  }
+}

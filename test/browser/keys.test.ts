@@ -56,6 +56,9 @@ async function openPanel(el: HarmonyPaidChat): Promise<void> {
   await waitForPart(el, 'keys');
 }
 
+/** The origin notice inside the form or block `scope` (a part name): keys are kept per origin, so the origin is shown plainly. */
+const originNotice = (el: HarmonyPaidChat, scope: string) => text($(el, `[part~="${scope}"] [part~="origin-notice"], .keys-block:has([part~="${scope}"]) [part~="origin-notice"]`));
+
 const labels = (el: HarmonyPaidChat) => $$(el, '[part~="read-state"]').map((n) => `${n.getAttribute('data-read-state')}: ${text(n)}`);
 
 describe('keys, backups and recovery through the element', () => {
@@ -82,6 +85,9 @@ describe('keys, backups and recovery through the element', () => {
     el.addEventListener('harmony-key-change', (e) => changes.push((e as CustomEvent).detail.change));
     (await waitForPart(el, 'backup-hint')).querySelector('button')!.click();
     await waitFor(() => el.shadowRoot!.activeElement === $(el, '#pass-new'), { message: 'focus on the new passphrase' });
+    expect(originNotice(el, 'passphrase-form')).to.equal(
+      `You are on ${location.origin}. Continue only if this is the site of @keys-creator: every page of this site can use the keys kept here.`,
+    );
     type($<HTMLInputElement>(el, '#pass-new')!, PASSPHRASE);
     type($<HTMLInputElement>(el, '#pass-confirm')!, PASSPHRASE);
     await el.updateComplete;
@@ -142,6 +148,9 @@ describe('keys, backups and recovery through the element', () => {
     await waitFor(() => $(fresh, '#restore-pass'), { message: 'the passphrase field' });
     await waitFor(() => fresh.shadowRoot!.activeElement === $(fresh, '#restore-pass'), { message: 'focus on the passphrase' });
     expect(text(part(fresh, 'restore-summary'))).to.contain('This file holds 1 key for this page');
+    expect(originNotice(fresh, 'restore-form')).to.equal(
+      `You are on ${location.origin}. Continue only if this is the site of @keys-creator: every page of this site can use the keys kept here.`,
+    );
     await expect(fresh).to.be.accessible();
     type($<HTMLInputElement>(fresh, '#restore-pass')!, 'not the passphrase at all');
     await fresh.updateComplete;
@@ -218,6 +227,10 @@ describe('keys, backups and recovery through the element', () => {
 
     // Rotate in the panel: a transaction, no signature; the old download link is withdrawn.
     await openPanel(el);
+    const yourSite = `You are on ${location.origin}. Continue only if this is your own site: every page of this site can use the keys kept here.`;
+    expect(originNotice(el, 'rotate-button')).to.equal(yourSite);
+    expect(originNotice(el, 'passphrase-form')).to.equal(yourSite);
+    expect(originNotice(el, 'restore-form')).to.equal(yourSite);
     const rotated = nextEvent<CustomEvent>(el, 'harmony-key-change');
     await click(el, 'rotate-button');
     expect((await rotated).detail).to.include({ change: 'rotated', role: 'creator', keyId: 2 });

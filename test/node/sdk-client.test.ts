@@ -5,13 +5,15 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { custom, http, parseEther, toHex, type Hex, type Transport } from 'viem';
+import { custom, encodeFunctionData, hexToBytes, http, parseEther, toHex, type Address, type Hex, type Transport } from 'viem';
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 import {
   createPaidChat,
   memoryKeyStore,
   PaidChatError,
   toOneAddress,
+  toPaidChatError,
+  Keyring,
   type KeyStore,
   type PaidChat,
   type PaidChatErrorCode,
@@ -22,6 +24,8 @@ import { TestWallet } from '../support/test-wallet.js';
 import { startRpcProxy, type RpcProxy } from '../support/rpc-proxy.js';
 import { freePort } from '../../scripts/lib/anvil.js';
 import { createSafe } from '../support/safe.js';
+import { ENVELOPE_KIND, sealEnvelope } from '../../src/sdk/envelope.js';
+import { generateMessagingKey } from '../../src/sdk/keys.js';
 
 let tc: TestChain;
 let proxy: RpcProxy;
@@ -426,20 +430,20 @@ describe('hostile envelopes from the chain', () => {
     const copied = log.args.envelope as Hex;
     const keyId = toHex((await satoshi.getProfile('@satoshi')).keyId, { size: 4 }).slice(2);
     const body = (n: number) => 'cd'.repeat(n);
-    const hostile: [Hex, string, string][] = [
-      [copied, 'unreadable', 'DECRYPT_FAILED'],
-      [`0x0101${keyId}${body(205)}`, 'unreadable', 'ENVELOPE_INVALID'],
-      [`0x0301${keyId}${body(205)}`, 'newer-version', 'ENVELOPE_INVALID'],
-      [`0x0205${keyId}${body(205)}`, 'unreadable', 'ENVELOPE_INVALID'],
-      [`0x0201${keyId}${body(3)}`, 'unreadable', 'ENVELOPE_INVALID'],
-      [`0x0201${keyId}${body(205)}`, 'unreadable', 'DECRYPT_FAILED'],
+    const hostile: [Hex, string, string, string | undefined][] = [
+      [copied, 'unreadable', 'DECRYPT_FAILED', undefined],
+      [`0x0101${keyId}${body(205)}`, 'unreadable', 'ENVELOPE_INVALID', 'old-version'],
+      [`0x0301${keyId}${body(205)}`, 'newer-version', 'ENVELOPE_INVALID', 'newer-version'],
+      [`0x0205${keyId}${body(205)}`, 'unreadable', 'ENVELOPE_INVALID', 'reserved-kind'],
+      [`0x0201${keyId}${body(3)}`, 'unreadable', 'ENVELOPE_INVALID', 'bad-length'],
+      [`0x0201${keyId}${body(205)}`, 'unreadable', 'DECRYPT_FAILED', undefined],
     ];
     for (const [env] of hostile) await raw(9, 'sendMessage', [tc.accounts[1].address, 7n * 86_400n, env], ONE('10'));
     const { items } = await satoshi.inbox({ limit: hostile.length + 1 });
     const fromMallory = items.filter((m) => m.sender.toLowerCase() === tc.accounts[9].address.toLowerCase()).reverse();
     assert.deepEqual(
-      fromMallory.map((m) => [m.readState, m.error?.code, m.verified, m.text]),
-      hostile.map(([, state, code]) => [state, code, false, undefined]),
+      fromMallory.map((m) => [m.readState, m.error?.code, m.error?.details.reason, m.verified, m.text]),
+      hostile.map(([, state, code, reason]) => [state, code, reason, false, undefined]),
     );
     const real = items.find((m) => m.id === original.id)!;
     assert.deepEqual([real.text, real.verified], ['the real one', true]);
@@ -602,5 +606,166 @@ describe('what the element needs (live view, spam controls, truthful amounts)', 
     } finally {
       w.stop();
     }
+  });
+});
+
+describe('bad input gets a specific error before any prompt', () => {
+  test('blocking the zero address, hiding more than 100 ids, closing a conversation that does not exist', async () => {
+    const { chat: satoshi, wallet } = clientFor(1, { scope: { handle: '@satoshi', origin: SITE } });
+    const zero = await rejects(satoshi.setBlocked('0x0000000000000000000000000000000000000000', true), 'ADDRESS_INVALID', /zero address/);
+    assert.equal(zero.details.reason, 'zero-address');
+    await rejects(satoshi.setBlocked('0x0', true), 'ADDRESS_INVALID');
+    const many = await rejects(satoshi.setHidden(Array.from({ length: 101 }, (_, i) => BigInt(i + 1)), true), 'TOO_MANY_IDS', /at most 100/);
+    assert.deepEqual([many.details.count, many.details.max], [101, 100]);
+    await rejects(satoshi.refund(Array.from({ length: 101 }, (_, i) => BigInt(i + 1))), 'TOO_MANY_IDS');
+    assert.deepEqual(wallet.calls, [], 'the wallet was never asked');
+    // No conversation between account 7 and @alice.
+    const { chat: stranger, wallet: sw } = clientFor(7, { scope: { handle: '@alice' } });
+    await rejects(stranger.closeThread({ with: '@alice' }), 'THREAD_NOT_FOUND', /no conversation/);
+    assert.ok(!sw.calls.includes('eth_sendTransaction'));
+    // The contract's own errors for these map to the same codes (from a real estimate).
+    const estimate = async (functionName: string, args: readonly unknown[]) => {
+      try {
+        await tc.publicClient.estimateContractGas({ address: tc.contract, abi: paidChatAbi, functionName, args, account: tc.accounts[1].address } as any);
+      } catch (e) {
+        return toPaidChatError(e).code;
+      }
+      assert.fail(`${functionName} did not revert`);
+    };
+    assert.equal(await estimate('closeThread', [999_999]), 'THREAD_NOT_FOUND');
+    assert.equal(await estimate('setBlocked', ['0x0000000000000000000000000000000000000000', true]), 'ADDRESS_INVALID');
+    assert.equal(await estimate('setHidden', [Array.from({ length: 101 }, (_, i) => BigInt(i + 1)), true]), 'TOO_MANY_IDS');
+  });
+
+  test('a malformed rpc-url is refused at once, without retries', async () => {
+    for (const rpcUrl of ['localhost:8545', 'ftp://x', 'not a url', 'ws://127.0.0.1:8545']) {
+      const retries: unknown[] = [];
+      const t = Date.now();
+      await rejects(
+        () => createPaidChat({ chain: tc.chain, rpcUrl, contract: tc.contract, keyStore: memoryKeyStore(), retry: { onRetry: (i) => retries.push(i) } }),
+        'RPC_URL_INVALID',
+        /rpc-url/,
+      );
+      assert.deepEqual(retries, []);
+      assert.ok(Date.now() - t < 100, 'no network attempt was made');
+    }
+    assert.equal(createPaidChat({ chain: tc.chain, rpcUrl: ` ${tc.rpcUrl} `, contract: tc.contract }).chain.rpcUrls.default.http[0], tc.rpcUrl);
+  });
+
+  test('a visitor, and a creator on another creator\'s page, cannot rotate an inbox key: NOT_HANDLE_OWNER, no key made', async () => {
+    const { chat: bob } = clientFor(6, { dev: 'bob-rotates', scope: { handle: '@alice' } });
+    await rejects(bob.rotateInboxKey(), 'NOT_HANDLE_OWNER');
+    assert.deepEqual(await bob.heldKeys(), []);
+    const { chat: satoshiOnAlice } = clientFor(1, { dev: 'satoshi-on-alice', scope: { handle: '@alice', origin: SITE } });
+    await rejects(satoshiOnAlice.rotateInboxKey(), 'NOT_HANDLE_OWNER');
+    assert.deepEqual(await satoshiOnAlice.heldKeys(), []);
+  });
+});
+
+describe('a key whose registration was broadcast is never deleted', () => {
+  test('a receipt that cannot be read after the broadcast leaves the new inbox key pending; the next visit confirms it from the chain', async () => {
+    let loseReceipts = false;
+    const upstream = http(tc.rpcUrl)({ chain: tc.chain, retryCount: 0 });
+    // The node has the transaction (the wallet sent it), but this page never learns its outcome.
+    const transport = custom({
+      async request({ method, params }: { method: string; params?: unknown }) {
+        if (loseReceipts && method === 'eth_getTransactionReceipt') throw new Error('The request timed out.');
+        return upstream.request({ method, params } as any);
+      },
+    });
+    const { chat: alice } = clientFor(5, { dev: 'alice-laptop', transport, scope: { handle: '@alice', origin: SITE } });
+    const before = (await alice.getProfile('@alice')).keyId;
+    loseReceipts = true;
+    const e = await rejects(alice.rotateInboxKey(), 'TRANSACTION_UNCONFIRMED', /may still go through/);
+    loseReceipts = false;
+    assert.equal(e.details.sent, true);
+    assert.match(String(e.details.txHash), /^0x[0-9a-f]{64}$/);
+    const onChain = await alice.getProfile('@alice');
+    assert.equal(onChain.keyId, before + 1, 'the rotation went through');
+    const pending = (await alice.heldKeys()).filter((k) => k.kind === 'inbox' && k.keyId === undefined);
+    assert.equal(pending.length, 1, 'the key is kept, pending');
+    const status = await clientFor(5, { dev: 'alice-laptop', scope: { handle: '@alice', origin: SITE } }).chat.keyStatus();
+    assert.deepEqual([status.inbox!.currentKeyId, status.inbox!.holdsCurrent, status.inbox!.pending.length], [onChain.keyId, true, 0]);
+  });
+
+  test('a registration refused before broadcast (estimate revert, rejected prompt) drops the key', async () => {
+    const { chat: alice, wallet } = clientFor(5, { dev: 'alice-laptop', scope: { handle: '@alice', origin: SITE } });
+    const held = (await alice.heldKeys()).length;
+    wallet.rejectNext(1);
+    const e = await rejects(alice.rotateInboxKey(), 'USER_REJECTED');
+    assert.equal(e.details.sent, false);
+    assert.equal((await alice.heldKeys()).length, held);
+  });
+});
+
+describe('the visitor side of a key that does not exist', () => {
+  test('a reply naming a creator key id that is not on chain is labelled KEY_NOT_FOUND; the message itself still reads', async () => {
+    const { chat: fan } = clientFor(3, { scope: { handle: '@satoshi' } });
+    const sent = await fan.send({ to: '@satoshi', text: 'which key?' });
+    const [log] = (await tc.publicClient.getContractEvents({ address: tc.contract, abi: paidChatAbi, eventName: 'MessageSent', args: { id: sent.id }, fromBlock: sent.blockNumber, toBlock: sent.blockNumber })) as any[];
+    const conversationKey = (log.args.envelope as Hex).slice(14, 78); // bytes 6..38: the visitor's conversation key
+    const missing = toHex(999, { size: 4 }).slice(2);
+    const reply = `0x0202${missing}${conversationKey}${'ef'.repeat(173)}` as Hex;
+    await raw(1, 'reply', [sent.id, reply]);
+    const m = await fan.getMessage(sent.id);
+    assert.deepEqual([m.text, m.verified], ['which key?', true]);
+    assert.deepEqual([m.replyReadState, m.replyError?.code, m.replyError?.details.keyId], ['unreadable', 'KEY_NOT_FOUND', 999]);
+  });
+});
+
+describe('a conversation page is cheap', () => {
+  test('a page of 50 from a 1,000-entry conversation costs 2 RPC round trips', async () => {
+    const SIZE = 1_000;
+    const creatorIndex = 8; // @busy
+    const visitorIndex = 6;
+    const creator = clientFor(creatorIndex, { scope: { handle: '@busy', origin: SITE } });
+    const { chat: visitor } = clientFor(visitorIndex, { dev: 'bob-on-busy', scope: { handle: '@busy' } });
+    const profile = await visitor.getProfile('@busy');
+    const creatorKey = (await new Keyring(device('account-8'), { chainId: tc.chain.id, contract: tc.contract, account: profile.address }).inboxKey(profile.keyId))!;
+    const first = await visitor.send({ to: '@busy', text: 'opening question' });
+    await creator.chat.reply({ id: first.id, text: 'OK' });
+    const [sentLog] = (await tc.publicClient.getContractEvents({ address: tc.contract, abi: paidChatAbi, eventName: 'MessageSent', args: { id: first.id }, fromBlock: first.blockNumber, toBlock: first.blockNumber })) as any[];
+    const visitorPublic = hexToBytes(sentLog.args.envelope).slice(6, 38);
+    const { key: v2 } = await generateMessagingKey();
+    const v = tc.accounts[visitorIndex].address as Address;
+    const ctx = { chainId: tc.chain.id, contract: tc.contract };
+    // Follow-ups from both sides, sealed by the SDK and sent as raw transactions with consecutive nonces.
+    const nonces = new Map<number, number>();
+    for (const i of [creatorIndex, visitorIndex]) nonces.set(i, await tc.publicClient.getTransactionCount({ address: tc.accounts[i]!.address, blockTag: 'pending' }));
+    let last: Hex | undefined;
+    for (let n = 0; n < SIZE - 2; n++) {
+      const byVisitor = n % 2 === 0;
+      const env = await sealEnvelope({
+        kind: byVisitor ? ENVELOPE_KIND.visitorFollowUp : ENVELOPE_KIND.creatorFollowUp,
+        text: `follow-up ${n}`,
+        authorKey: byVisitor ? v2 : creatorKey,
+        readerPublicKey: byVisitor ? profile.publicKey! : visitorPublic,
+        keyId: profile.keyId,
+        context: { ...ctx, author: byVisitor ? v : profile.address, reader: byVisitor ? profile.address : v, ref: BigInt(first.thread) },
+      });
+      const from = byVisitor ? visitorIndex : creatorIndex;
+      const nonce = nonces.get(from)!;
+      nonces.set(from, nonce + 1);
+      last = await tc.wallet(from).sendTransaction({
+        to: tc.contract,
+        data: encodeFunctionData({ abi: paidChatAbi, functionName: 'postFollowUp', args: [first.id, toHex(env)] }),
+        nonce,
+        gas: 300_000n,
+        type: 'legacy',
+        gasPrice: GAS_PRICE,
+      } as any);
+    }
+    await tc.publicClient.waitForTransactionReceipt({ hash: last! });
+    const reader = createPaidChat({ chain: tc.chain, rpcUrl: proxy.url, contract: tc.contract, wallet: creator.wallet as any, keyStore: device('account-8'), scope: { handle: '@busy', origin: SITE } });
+    await reader.conversation({ with: v, limit: 1 }); // scope checks are read once per call; measure the page itself below
+    proxy.reset();
+    const page = await reader.conversation({ with: v, limit: 50 });
+    assert.equal(page.entries.length, 50);
+    assert.ok(page.entries.every((e) => (e.type === 'message' ? e.message.verified : e.followUp.verified)), 'every entry opened');
+    const last50 = page.entries.at(-1)!;
+    assert.ok(last50.type === 'follow-up' && last50.followUp.text === `follow-up ${SIZE - 3}`);
+    assert.equal(proxy.requests, 2, `${proxy.requests} round trips: ${proxy.calls.join(', ')}`);
+    const next = await reader.conversation({ with: v, limit: 50, cursor: page.cursor });
+    assert.equal(next.entries.length, 50);
   });
 });

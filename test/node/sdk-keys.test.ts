@@ -122,7 +122,7 @@ describe('backups', async () => {
 
   it('restores on a fresh device into the same keys, non-extractable, and the device adopts the backup key', async () => {
     const target = ring();
-    const report = await target.restoreBackup(file, PASS);
+    const report = await target.restoreBackup(file, PASS, undefined, CHEAP);
     assert.equal(report.restored.length, 3);
     assert.deepEqual(report.skipped, []);
     await sameKey(kA, (await target.conversationKey(CREATOR_A, kA.publicKey))!);
@@ -132,9 +132,57 @@ describe('backups', async () => {
     await target.createConversationKey(OTHER);
     const again = await target.exportBackup();
     assert.equal(parseBackupFile(again).entries.length, 4);
-    assert.equal((await ring().restoreBackup(again, PASS)).restored.length, 4);
+    assert.equal(parseBackupFile(again).backupKey, parseBackupFile(file).backupKey, 'the file\'s backup key was adopted');
+    assert.equal((await ring().restoreBackup(again, PASS, undefined, CHEAP)).restored.length, 4);
     // Restoring twice skips what is held.
     assert.deepEqual((await target.restoreBackup(file, PASS)).skipped.map((s) => s.reason), ['already-held', 'already-held', 'already-held']);
+  });
+
+  it('a file cheaper than the default scrypt cost is re-keyed on the device at the default cost, under the same passphrase', async () => {
+    assert.equal(parseBackupFile(file).kdf.N, 1024);
+    const target = ring();
+    assert.equal((await target.restoreBackup(file, PASS)).restored.length, 3);
+    const again = parseBackupFile(await target.exportBackup());
+    assert.equal(again.kdf.N, DEFAULT_SCRYPT.N, 'the device did not adopt the cheap cost');
+    assert.notEqual(again.backupKey, parseBackupFile(file).backupKey);
+    assert.notEqual(again.kdf.salt, parseBackupFile(file).kdf.salt);
+    // Keys made later are sealed to the new key; its file opens with the same passphrase.
+    await target.createConversationKey(OTHER);
+    const later = await target.exportBackup();
+    assert.equal((await ring().restoreBackup(later, PASS)).restored.length, 4);
+  });
+
+  it('an inbox key sealed while pending is sealed again with its key id when confirmed', async () => {
+    const r = ring();
+    await r.setBackupPassphrase(PASS, CHEAP);
+    const k = await r.createInboxKey();
+    await r.confirmInboxKey(k.publicKeyHex, 7);
+    const file7 = await r.exportBackup();
+    assert.equal(parseBackupFile(file7).entries[0]!.keyId, 7);
+    const target = ring();
+    await target.restoreBackup(file7, PASS, undefined, CHEAP);
+    await sameKey(k, (await target.inboxKey(7))!);
+  });
+
+  it('confirmed after a reload, it stays backed up without a key id (restored as pending) until it is sealed again', async () => {
+    const store = memoryKeyStore();
+    const r = ring(store);
+    await r.setBackupPassphrase(PASS, CHEAP);
+    const k = await r.createInboxKey();
+    const reloaded = ring(store); // the page closed before the transaction ended
+    await reloaded.confirmInboxKey(k.publicKeyHex, 7);
+    const [entry] = parseBackupFile(await reloaded.exportBackup()).entries;
+    assert.equal(entry!.keyId, undefined, 'the seal was made before the key id was known');
+    const target = ring();
+    await target.restoreBackup(await reloaded.exportBackup(), PASS, undefined, CHEAP);
+    assert.deepEqual((await target.pendingInboxKeys()).map((h) => h.publicKey), [k.publicKeyHex]);
+    // Changing the passphrase seals every key again, now with its key id.
+    await reloaded.setBackupPassphrase('another long passphrase', { ...CHEAP, current: PASS });
+    const resealed = await reloaded.exportBackup();
+    assert.equal(parseBackupFile(resealed).entries[0]!.keyId, 7);
+    const fresh = ring();
+    await fresh.restoreBackup(resealed, 'another long passphrase', undefined, CHEAP);
+    await sameKey(k, (await fresh.inboxKey(7))!);
   });
 
   it('restores only what the filter allows, and nothing of another account or chain', async () => {
@@ -167,16 +215,24 @@ describe('backups', async () => {
     ['sealed data that is not base64', (f) => ({ ...f, entries: [{ ...f.entries[0], sealed: '%%%' }] }), 'bad-field'],
     ['damaged sealed data', (f) => ({ ...f, entries: [{ ...f.entries[0], sealed: flipB64(f.entries[0].sealed) }] }), 'sealed-damaged'],
     ['an entry relabelled to another conversation', (f) => ({ ...f, entries: [{ ...f.entries[0], peer: OTHER }] }), 'key-mismatch'],
+    ['an inbox entry relabelled to another key id', (f) => ({ ...f, entries: [{ ...f.entries.find((e: any) => e.kind === 'inbox'), keyId: 4 }] }), 'key-mismatch'],
+    ['an inbox entry whose key id was removed', (f) => ({ ...f, entries: [{ ...f.entries.find((e: any) => e.kind === 'inbox'), keyId: undefined }] }), 'key-mismatch'],
+    ['a damaged entry after a good one', (f) => ({ ...f, entries: [f.entries[1], { ...f.entries[0], sealed: flipB64(f.entries[0].sealed) }] }), 'sealed-damaged'],
     ['an entry whose public key was swapped', (f) => ({ ...f, entries: [{ ...f.entries[0], publicKey: f.entries[1].publicKey }] }), 'key-mismatch'],
   ];
   for (const [what, change, reason] of corrupt) {
-    it(`a corrupt file (${what}) gets BACKUP_INVALID/${reason} and stores nothing`, async () => {
+    it(`a corrupt file (${what}) gets BACKUP_INVALID/${reason} and changes nothing`, async () => {
       const f = JSON.parse(file);
       const changed = change(f);
       const text = typeof changed === 'string' ? changed : JSON.stringify(changed);
+      // A device that already holds a key not backed up yet (extractable, no passphrase set).
       const target = ring();
-      await expectCode(target.restoreBackup(text, PASS), 'BACKUP_INVALID', reason);
-      assert.equal((await target.held()).length, 0);
+      await target.createConversationKey(OTHER);
+      const [held, status] = [await target.held(), await target.backupStatus()];
+      assert.deepEqual([status.passphraseSet, status.notBackedUp], [false, 1]);
+      await expectCode(target.restoreBackup(text, PASS, undefined, CHEAP), 'BACKUP_INVALID', reason);
+      assert.deepEqual(await target.held(), held, 'no key was added, sealed or locked');
+      assert.deepEqual(await target.backupStatus(), status, 'no backup key was stored');
     });
   }
 
