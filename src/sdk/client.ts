@@ -13,26 +13,26 @@ import { stringToHex, hexToString, type Address, type Chain, type Client, type H
 import { getBalance, getBlock } from 'viem/actions';
 import { parseAddress } from './address.js';
 import type { BackupEntryMeta } from './backup.js';
-import type { RawCardProfile } from './card.js';
 import { resolveChain, resolveContract, type ChainName } from './chains.js';
 import { withoutLogs, type ChatCore } from './core.js';
 import { PaidChatError } from './errors.js';
-import { bytes32ToHandle, handleToBytes32, normalizeHandle } from './handles.js';
+import { handleToBytes32, normalizeHandle } from './handles.js';
 import * as keyActions from './key-actions.js';
-import { parsePublicKey } from './keys.js';
 import { Keyring, type HeldKey, type RestoreReport } from './keyring.js';
 import { memoryKeyStore, type KeyStore } from './keystore.js';
 import { hasIndexedDb, indexedDbKeyStore } from './keystore-idb.js';
 import * as messages from './messages.js';
+import * as moderation from './moderation.js';
 import { hydrateMessages, readView, ZERO, type RawMessage, type ReadContext } from './pages.js';
 import { toPaidChatError } from './revert.js';
 import { createReadClient, withRetry, type RetryPolicy } from './rpc.js';
 import { SCOPE_FACTS_TTL_MS, ScopeGuard } from './scope.js';
+import { toProfile, type RawProfile } from './profiles.js';
 import { formatSites, parseSites } from './sites.js';
 import * as threads from './threads.js';
 import { beforeBroadcast, sendContractTx } from './transact.js';
 import type { ChatMessage, ConversationPage, FollowUpResult, KeyStatus, Page, Profile, ReplyResult, SendResult, ThreadInfo, TxResult } from './types.js';
-import { checkIdCount, checkWindow, formatOne, parseOne } from './units.js';
+import { checkWindow, formatOne, parseOne } from './units.js';
 import { readEvents, watchEvents, type WatchHandle, type WatchOptions } from './watch.js';
 import { assertWalletChain, grantedAccount, requestAccount, signTextWith, switchWalletChain, toWalletClient, walletChainId, type WalletInput } from './wallet.js';
 
@@ -57,31 +57,6 @@ export interface PaidChatOptions {
   retry?: RetryPolicy;
   /** First block to scan when watching history (the deployment block). */
   fromBlock?: bigint;
-}
-
-/** The contract's `Profile` tuple, as viem decodes it (the card reader decodes the same tuple by hand). */
-type RawProfile = RawCardProfile;
-
-function toProfile(raw: RawProfile, address: Address): Profile {
-  let publicKey: Uint8Array | undefined;
-  if (raw.keyId > 0) {
-    try {
-      publicKey = parsePublicKey(raw.key);
-    } catch {
-      publicKey = undefined;
-    }
-  }
-  return {
-    address,
-    handle: bytes32ToHandle(raw.handle),
-    price: raw.price,
-    followUpPrice: raw.followUpPrice,
-    window: Number(raw.window),
-    keyId: raw.keyId,
-    publicKey,
-    hasKey: publicKey !== undefined,
-    inboxCount: Number(raw.inboxCount),
-  };
 }
 
 export class PaidChat {
@@ -410,29 +385,18 @@ export class PaidChat {
    * Whether `recipient` refuses paid messages and follow-ups from `sender` (either defaults to the
    * connected account). Several calls at once share one JSON-RPC batch.
    */
-  async isBlocked(opts: { sender?: Address | string; recipient?: Address | string }): Promise<boolean> {
-    const sender = opts.sender ? parseAddress(opts.sender) : await this.#requireAccount();
-    const recipient = opts.recipient ? parseAddress(opts.recipient) : await this.#requireAccount();
-    const [, blocked] = await this.#read<[number, boolean]>('threadOf', [sender, recipient]);
-    return blocked;
+  isBlocked(opts: { sender?: Address | string; recipient?: Address | string }): Promise<boolean> {
+    return moderation.isBlocked(this.#core, opts);
   }
 
   /** Refuses (or accepts again) paid messages and follow-ups from `sender` to the connected account. */
-  async setBlocked(sender: Address | string, blocked: boolean): Promise<TxResult> {
-    const address = parseAddress(sender);
-    if (address === ZERO) {
-      throw new PaidChatError('ADDRESS_INVALID', 'The zero address (0x000…000) is nobody: give the address of the sender to block.', {
-        input: sender,
-        reason: 'zero-address',
-      });
-    }
-    return withoutLogs(await this.#send('setBlocked', [address, blocked]));
+  setBlocked(sender: Address | string, blocked: boolean): Promise<TxResult> {
+    return moderation.setBlocked(this.#core, sender, blocked);
   }
 
   /** Hides (or shows again) messages of the connected account's inbox; their coins follow the usual rules. */
-  async setHidden(ids: bigint[], hidden: boolean): Promise<TxResult> {
-    checkIdCount(ids);
-    return withoutLogs(await this.#send('setHidden', [ids, hidden]));
+  setHidden(ids: bigint[], hidden: boolean): Promise<TxResult> {
+    return moderation.setHidden(this.#core, ids, hidden);
   }
 
   // ---------------------------------------------------------------- pages
