@@ -103,13 +103,12 @@ export async function runElementBench() {
     report(
       'element',
       [
-        { metric: 'mined → visible, median of 20 (ms)', value: result.newMessageVisibleMs, bar: `≤ ${BAR_MS}` },
+        { metric: 'mined → visible, median of 20 (ms)', value: result.newMessageVisibleMs, bar: `≤ ${BAR_MS}`, met: result.newMessageVisibleMs <= BAR_MS },
         { metric: 'p95 / min / max (ms)', value: `${result.p95Ms} / ${result.minMs} / ${result.maxMs}` },
         { metric: 'polling interval (local / Harmony, ms)', value: `${POLL_MS.local} / ${POLL_MS.harmony}` },
       ],
       result,
     );
-    if (result.newMessageVisibleMs > BAR_MS) process.exitCode = 1;
     return result;
   } finally {
     await browser.close();
