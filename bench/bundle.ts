@@ -12,9 +12,9 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createWalletClient, http } from 'viem';
 import { createPaidChat } from '../src/sdk/index.js';
-import { startTestChain } from '../test/support/chain.js';
-import { TestWallet } from '../test/support/test-wallet.js';
-import { ROOT, ensureBuild, launchChromium, startPageServer, bridgeWallet, shadowText, waitShadow } from '../test/support/browser.js';
+import { startTestChain } from '../scripts/lib/chain.js';
+import { TestWallet } from '../scripts/lib/test-wallet.js';
+import { ROOT, ensureBuild, launchChromium, startPageServer, bridgeWallet, shadowText, waitShadow } from '../scripts/lib/browser.js';
 import { report } from './lib.js';
 
 /** A string only WalletConnect's module has: it must load only when a visitor asks for it. */

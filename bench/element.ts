@@ -15,9 +15,9 @@
 import { memoryKeyStore } from '../src/sdk/keystore.js';
 import { createPaidChat } from '../src/sdk/index.js';
 import { POLL_MS } from '../src/element/live.js';
-import { startTestChain } from '../test/support/chain.js';
-import { TestWallet } from '../test/support/test-wallet.js';
-import { ensureBuild, launchChromium, startPageServer, bridgeWallet, shadowText, waitShadow } from '../test/support/browser.js';
+import { startTestChain } from '../scripts/lib/chain.js';
+import { TestWallet } from '../scripts/lib/test-wallet.js';
+import { ensureBuild, launchChromium, startPageServer, bridgeWallet, shadowText, waitShadow } from '../scripts/lib/browser.js';
 import { report } from './lib.js';
 
 const RUNS = 20;

@@ -6,8 +6,8 @@
  */
 import { encodeFunctionData, parseEventLogs, stringToHex, type Hex, type TransactionReceipt } from 'viem';
 import { paidChatAbi } from '../src/sdk/generated/paid-chat.js';
-import { startTestChain, writePaidChat, ONE } from '../test/support/chain.js';
-import { createSafe, execSafeTransaction } from '../test/support/safe.js';
+import { startTestChain, writePaidChat, ONE } from '../scripts/lib/chain.js';
+import { createSafe, execSafeTransaction } from '../scripts/lib/safe.js';
 import { report } from './lib.js';
 
 export const ENVELOPE_BYTES = 211;

@@ -26,10 +26,10 @@ import { SMTPServer } from 'smtp-server';
 import { encodeFunctionData, getAbiItem, type Hex } from "viem";
 import { paidChatAbi } from '../src/sdk/generated/paid-chat.js';
 import { freePort } from '../scripts/lib/anvil.js';
-import { startTestChain, GAS_PRICE, ONE, type TestChain } from '../test/support/chain.js';
-import { parseMail } from '../test/support/smtp.js';
-import { startPostgres } from '../test/support/notifier-postgres.js';
-import { ADMIN_TOKEN, ENVELOPE, claimHandle, confirmLink, health, postJson, pressConfirm, signedBody, signedRequest, tempDb } from '../test/support/notifier.js';
+import { startTestChain, GAS_PRICE, ONE, type TestChain } from '../scripts/lib/chain.js';
+import { parseMail } from '../scripts/lib/smtp.js';
+import { startPostgres } from '../scripts/lib/notifier-postgres.js';
+import { ADMIN_TOKEN, ENVELOPE, claimHandle, confirmLink, health, postJson, pressConfirm, signedBody, signedRequest, tempDb } from '../scripts/lib/notifier.js';
 import { report } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

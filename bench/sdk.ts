@@ -8,9 +8,9 @@ import { paidChatAbi } from '../src/sdk/generated/paid-chat.js';
 import { createPaidChat, Keyring, memoryKeyStore, type PaidChat } from '../src/sdk/index.js';
 import { ENVELOPE_KIND, openEnvelope, sealEnvelope } from '../src/sdk/envelope.js';
 import { generateMessagingKey, type MessagingKey } from '../src/sdk/keys.js';
-import { startTestChain, GAS_PRICE, type TestChain } from '../test/support/chain.js';
-import { TestWallet } from '../test/support/test-wallet.js';
-import { startRpcProxy, type RpcProxy } from '../test/support/rpc-proxy.js';
+import { startTestChain, GAS_PRICE, type TestChain } from '../scripts/lib/chain.js';
+import { TestWallet } from '../scripts/lib/test-wallet.js';
+import { startRpcProxy, type RpcProxy } from '../scripts/lib/rpc-proxy.js';
 import { report } from './lib.js';
 
 const SIZE = 1_000;
