@@ -4,7 +4,8 @@
  *  - cdn/harmony-paid-chat.js          self-contained ES module for a <script type="module"> tag; wallet,
  *                                      chain and crypto code sit in lazily loaded chunks (cdn/chunks/)
  *  - cdn/harmony-paid-chat.classic.js  a classic-script loader for hosts that cannot use
- *                                      `type="module"`: it imports the module build next to it
+ *                                      `type="module"`: it loads the module build next to it, with
+ *                                      that build's SRI hashes written in
  * The dev wallet switcher of the demo is never part of these builds.
  *
  * The dependency list is read from package.json: in dist/ every package import stays an import and
@@ -113,19 +114,48 @@ const onwarn = (warning, warn) => {
 const ELEMENT = 'src/element/harmony-paid-chat.ts';
 
 /**
- * The classic script is a loader: hosts that strip `type="module"` still run a plain `<script>`, and a
- * classic script may `import()` modules. It loads the module build next to it (a relative specifier
- * resolves against the classic script's own URL), so both builds share one set of files: the package
- * stays small and a classic page gets the same lazy loading.
+ * The classic script is a loader: hosts that strip `type="module"` still run a plain `<script>`. It
+ * adds the module build next to it (resolved against its own URL, `document.currentScript.src`) as a
+ * `<script type="module" integrity>`, after `<link rel="modulepreload" integrity>` lines for the chunks
+ * the entry imports statically, exactly like the module snippet; the sha384 hashes are those of the
+ * module build's final bytes, written into the loader here. So the loader's own SRI hash (the classic
+ * snippet) pins the whole chain the browser loads up front: a changed module entry or first-render
+ * chunk is refused by the browser. Both builds share one set of files.
  */
-const CLASSIC_LOADER = `
-const entry = './harmony-paid-chat.js';
-import(entry).catch((e) => console.error('<harmony-paid-chat> could not load ' + entry, e));
+const sha384 = (code) => `sha384-${createHash('sha384').update(code).digest('base64')}`;
+const classicLoaderSource = (entry, preload) => `/* harmony-paid-chat ${pkg.version}: classic loader of the module build (harmony-paid-chat.js), SRI-checked */
+(function () {
+  var s = document.currentScript, base = s && s.src;
+  if (!base) return console.error('<harmony-paid-chat>: load harmony-paid-chat.classic.js from a <script src> tag');
+  var head = document.head || document.documentElement;
+  function add(tag, attrs) {
+    var e = document.createElement(tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    head.appendChild(e);
+    return e;
+  }
+  ${JSON.stringify(preload)}.forEach(function (p) {
+    add('link', { rel: 'modulepreload', href: new URL(p[0], base).href, integrity: p[1], crossorigin: 'anonymous' });
+  });
+  var src = new URL(${JSON.stringify(entry[0])}, base).href;
+  add('script', { type: 'module', src: src, integrity: ${JSON.stringify(entry[1])}, crossorigin: 'anonymous' }).onerror = function () {
+    console.error('<harmony-paid-chat> could not load ' + src);
+  };
+})();
 `;
 const classicLoader = () => ({
   name: 'classic-loader',
-  resolveId: (id) => (id === 'classic-loader' ? id : id === './harmony-paid-chat.js' ? { id, external: true } : null),
-  load: (id) => (id === 'classic-loader' ? CLASSIC_LOADER : null),
+  generateBundle(_options, bundle) {
+    // The chunks' code is final here (esbuild minified it in renderChunk): hash exactly what is written.
+    const entry = bundle['harmony-paid-chat.js'];
+    if (entry?.type !== 'chunk') this.error('the module build has no harmony-paid-chat.js entry');
+    const preload = entry.imports.map((f) => {
+      const chunk = bundle[f];
+      if (chunk?.type !== 'chunk') this.error(`harmony-paid-chat.js imports ${f}, which is not in the build`);
+      return [`./${f}`, sha384(chunk.code)];
+    });
+    this.emitFile({ type: 'asset', fileName: 'harmony-paid-chat.classic.js', source: classicLoaderSource(['./harmony-paid-chat.js', sha384(entry.code)], preload) });
+  },
 });
 
 export default [
@@ -139,13 +169,7 @@ export default [
   {
     input: { 'harmony-paid-chat': ELEMENT },
     output: { dir: 'cdn', format: 'es', entryFileNames: '[name].js', chunkFileNames, sourcemap: false },
-    plugins: [helpersFirst(), oneLit(), browserResolve(), commonjs({ transformMixedEsModules: true }), ts(true)],
-    onwarn,
-  },
-  {
-    input: 'classic-loader',
-    output: { file: 'cdn/harmony-paid-chat.classic.js', format: 'iife', sourcemap: false },
-    plugins: [classicLoader(), ts(true)],
+    plugins: [helpersFirst(), oneLit(), browserResolve(), commonjs({ transformMixedEsModules: true }), ts(true), classicLoader()],
     onwarn,
   },
 ];

@@ -15,9 +15,9 @@
 import { memoryKeyStore } from '../src/sdk/keystore.js';
 import { createPaidChat } from '../src/sdk/index.js';
 import { POLL_MS } from '../src/element/live.js';
-import { startTestChain } from '../test/support/chain.js';
-import { TestWallet } from '../test/support/test-wallet.js';
-import { ensureBuild, launchChromium, startPageServer, bridgeWallet, shadowText, waitShadow } from '../test/support/browser.js';
+import { startTestChain } from '../scripts/lib/chain.js';
+import { TestWallet } from '../scripts/lib/test-wallet.js';
+import { ensureBuild, launchChromium, startPageServer, bridgeWallet, shadowText, waitShadow } from '../scripts/lib/browser.js';
 import { report } from './lib.js';
 
 const RUNS = 20;
@@ -103,13 +103,12 @@ export async function runElementBench() {
     report(
       'element',
       [
-        { metric: 'mined → visible, median of 20 (ms)', value: result.newMessageVisibleMs, bar: `≤ ${BAR_MS}` },
+        { metric: 'mined → visible, median of 20 (ms)', value: result.newMessageVisibleMs, bar: `≤ ${BAR_MS}`, met: result.newMessageVisibleMs <= BAR_MS },
         { metric: 'p95 / min / max (ms)', value: `${result.p95Ms} / ${result.minMs} / ${result.maxMs}` },
         { metric: 'polling interval (local / Harmony, ms)', value: `${POLL_MS.local} / ${POLL_MS.harmony}` },
       ],
       result,
     );
-    if (result.newMessageVisibleMs > BAR_MS) process.exitCode = 1;
     return result;
   } finally {
     await browser.close();

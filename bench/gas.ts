@@ -6,8 +6,8 @@
  */
 import { encodeFunctionData, parseEventLogs, stringToHex, type Hex, type TransactionReceipt } from 'viem';
 import { paidChatAbi } from '../src/sdk/generated/paid-chat.js';
-import { startTestChain, writePaidChat, ONE } from '../test/support/chain.js';
-import { createSafe, execSafeTransaction } from '../test/support/safe.js';
+import { startTestChain, writePaidChat, ONE } from '../scripts/lib/chain.js';
+import { createSafe, execSafeTransaction } from '../scripts/lib/safe.js';
 import { report } from './lib.js';
 
 export const ENVELOPE_BYTES = 211;
@@ -114,11 +114,10 @@ export async function runGasBench() {
       sendFromContractWalletNewConversation: g(safeFirst),
       safeCreation: g(safe.creation),
     };
-    const over = (value: number, bar: number) => (value > bar ? 'OVER' : 'ok');
     report(
       'gas',
       [
-        { metric: `sendMessage (further, ${ENVELOPE_BYTES}-byte envelope)`, value: result.sendMessage, bar: '≤ 80k', note: over(result.sendMessage, 80_000) },
+        { metric: `sendMessage (further, ${ENVELOPE_BYTES}-byte envelope)`, value: result.sendMessage, bar: '≤ 80k', met: result.sendMessage <= 80_000 },
         { metric: 'sendMessage, new conversation', value: result.sendMessageNewConversation },
         { metric: 'claimHandle (key + 24-byte site)', value: result.claimHandle },
         { metric: 'registerKey (addInboxKey, has a handle)', value: result.registerKey },
@@ -126,12 +125,12 @@ export async function runGasBench() {
         { metric: 'reply', value: result.reply },
         { metric: 'refund', value: result.refund },
         { metric: 'refundMany per message (10 ids)', value: result.refundManyPerMessage },
-        { metric: 'threadMessage (visitor follow-up, word exists)', value: result.threadMessage, bar: '≤ 50k', note: over(result.threadMessage, 50_000) },
+        { metric: 'threadMessage (visitor follow-up, word exists)', value: result.threadMessage, bar: '≤ 50k', met: result.threadMessage <= 50_000 },
         { metric: 'threadMessageNewWord (1 in 8)', value: result.threadMessageNewWord },
         { metric: 'threadMessageAverage (16 visitor follow-ups)', value: result.threadMessageAverage },
         { metric: 'threadMessageCreator', value: result.threadMessageCreator },
         { metric: 'threadMessagePaid (0.1 ONE, pushed)', value: result.threadMessagePaid },
-        { metric: 'block (a sender with no conversation yet)', value: result.block, bar: '≤ 50k', note: over(result.block, 50_000) },
+        { metric: 'block (a sender with no conversation yet)', value: result.block, bar: '≤ 50k', met: result.block <= 50_000 },
         { metric: 'block (a sender who wrote before)', value: result.blockExistingConversation },
         { metric: 'hide (one message)', value: result.hide },
         { metric: 'closeThread', value: result.closeThread },

@@ -8,12 +8,12 @@
  *  - widgetNativeModules: packages in the widget install that build or hold a native addon (0)
  *  - notifierInstallBytes: node_modules after installing the notifier tarball (with the widget's)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePackageBuild } from '../scripts/lib/package-build.js';
 import { packBoth, newProject, npmInstall, dirBytes, nativeModules, declaredDependencies } from '../scripts/lib/consumer.js';
-import { OUT_DIR } from './lib.js';
+import { report } from './lib.js';
 
 export async function runInstallBench() {
   ensurePackageBuild();
@@ -33,20 +33,21 @@ export async function runInstallBench() {
       widgetNativeModules: nativeModules(join(widget, 'node_modules')).length,
       notifierInstallBytes: dirBytes(join(notifier, 'node_modules')),
     };
-    mkdirSync(OUT_DIR, { recursive: true });
-    const file = join(OUT_DIR, 'install.json');
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     const MB = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
-    console.log(`\ninstall → ${file}`);
-    console.table([
-      { metric: 'widget install (node_modules)', value: MB(result.widgetInstallBytes), bar: '≤ dependencies + 5 MB' },
-      { metric: 'its declared dependencies alone', value: MB(result.dependenciesOnlyBytes), bar: '' },
-      { metric: 'difference', value: MB(result.widgetInstallBytes - result.dependenciesOnlyBytes), bar: '≤ 5 MB' },
-      { metric: 'widget install time', value: `${result.widgetInstallSeconds} s`, bar: '' },
-      { metric: 'native modules in the widget install', value: result.widgetNativeModules, bar: '0' },
-      { metric: 'notifier install (node_modules)', value: MB(result.notifierInstallBytes), bar: '' },
-      { metric: 'notifier install time (native better-sqlite3 build)', value: `${n.seconds.toFixed(1)} s`, bar: '' },
-    ]);
+    const extra = result.widgetInstallBytes - result.dependenciesOnlyBytes;
+    report(
+      'install',
+      [
+        { metric: 'widget install (node_modules)', value: MB(result.widgetInstallBytes) },
+        { metric: 'its declared dependencies alone', value: MB(result.dependenciesOnlyBytes) },
+        { metric: 'difference', value: MB(extra), bar: '≤ 5 MB', met: extra <= 5_000_000 },
+        { metric: 'widget install time', value: `${result.widgetInstallSeconds} s` },
+        { metric: 'native modules in the widget install', value: result.widgetNativeModules, bar: '0', met: result.widgetNativeModules === 0 },
+        { metric: 'notifier install (node_modules)', value: MB(result.notifierInstallBytes) },
+        { metric: 'notifier install time (native better-sqlite3 build)', value: `${n.seconds.toFixed(1)} s` },
+      ],
+      result,
+    );
     return result;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

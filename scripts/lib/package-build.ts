@@ -2,7 +2,7 @@
  * The full build behind `npm run build`: what each kind of user installs.
  *
  *  1. rollup (rollup.config.mjs): dist/ (ES modules for bundlers), cdn/ (module build with lazy
- *     chunks, and the one-file classic build)
+ *     chunks, and the classic loader that carries the module build's SRI hashes)
  *  2. dist/**.d.ts (tsc -p tsconfig.build.json)
  *  3. the notifier package: notifier/dist/ (tsc -p notifier/tsconfig.json; JavaScript + types)
  *  4. cdn/integrity.json: Subresource Integrity (sha384) of the two files a page loads by URL

@@ -6,8 +6,10 @@
  *
  * Module build: the entry is a small file that imports the first-render chunk; a
  * `<link rel="modulepreload" integrity>` makes the browser check that chunk too (the chunks loaded
- * later, on the first click, are pinned by version and content-hashed names, not by SRI). The classic
- * script is a small loader of the module build, checked by SRI like the module entry.
+ * later, on the first click, are pinned only by the versioned URL: their names hash the version and
+ * module paths, not their bytes, and no SRI covers them). The classic script is a small loader of the
+ * module build that carries the entry's and that chunk's SRI hashes (rollup.config.mjs writes them in),
+ * so its own hash in the snippet pins the same files as the module snippet.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

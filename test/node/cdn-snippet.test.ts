@@ -118,12 +118,29 @@ test("the guide's classic snippet (one file, no modules) loads the same way", as
   await page.close();
 });
 
-for (const tamper of ['harmony-paid-chat.js', 'preloaded chunk', 'harmony-paid-chat.classic.js']) {
-  test(`SRI: one changed byte in ${tamper} and the browser refuses it — no widget`, async () => {
+test('the classic loader carries the module build\'s SRI hashes (its own hash, in the snippet, pins the chain)', () => {
+  const i = readIntegrity();
+  const loader = readFileSync(join(ROOT, 'cdn/harmony-paid-chat.classic.js'), 'utf8');
+  assert.ok(loader.includes(i.files['harmony-paid-chat.js']!), 'the module entry\'s hash');
+  for (const f of i.preload) assert.ok(loader.includes(`./${f}`) && loader.includes(i.files[f]!), `the preloaded ${f} and its hash`);
+  assert.doesNotMatch(loader, /\bimport\s*\(/, 'no unchecked import()');
+});
+
+// Each snippet, with one file of what it loads up front changed: the browser refuses it. Under the classic
+// snippet, the module entry and the preloaded chunk are checked through the hashes inside the loader.
+for (const [snippet, tamper] of [
+  ['module', 'harmony-paid-chat.js'],
+  ['module', 'preloaded chunk'],
+  ['classic', 'harmony-paid-chat.classic.js'],
+  ['classic', 'harmony-paid-chat.js'],
+  ['classic', 'preloaded chunk'],
+] as const) {
+  test(`SRI (${snippet} snippet): one changed byte in ${tamper} and the browser refuses it — no widget`, async () => {
     const file = tamper === 'preloaded chunk' ? readIntegrity().preload[0]! : tamper;
     const snippets = cdnSnippets(readIntegrity());
-    const { page, errors } = await openWithCdn(webflowPage(file.endsWith('classic.js') ? snippets.classic : snippets.module), file);
+    const { page, errors, served } = await openWithCdn(webflowPage(snippets[snippet]), file);
     await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(served.includes(file), `the changed ${file} was served (${served})`);
     assert.equal(await page.evaluate(() => customElements.get('harmony-paid-chat')), undefined);
     assert.ok(errors.some((e) => /integrity/i.test(e)), `the browser reports the integrity failure: ${errors.join(' | ')}`);
     await page.close();

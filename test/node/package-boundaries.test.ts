@@ -1,7 +1,8 @@
 /**
  * The package boundaries, in the source: the element reaches the notifier only through the SDK; the
- * notifier uses the SDK only through its public entry (`harmony-paid-chat`); the demo and the start
- * scripts never import test code; the two packages declare what they import, and agree on versions.
+ * notifier uses the SDK only through its public entry (`harmony-paid-chat`); nothing outside test/
+ * (scripts, demo, benches, src, the notifier) imports test code; the two packages declare what they
+ * import, and agree on versions.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,9 +63,13 @@ test('the widget declares every package its source imports at run time', () => {
   assert.deepEqual(runtime.filter(({ s }) => !declared.has(pkgName(s))).map(({ f, s }) => `${f}: ${s}`), []);
 });
 
-test('the demo and the start scripts never import test code', () => {
-  const bad = [...files('demo'), 'scripts/start.ts', ...files('scripts/lib')].flatMap((f) => imports(f).filter((s) => /(^|\/)test\//.test(s)).map((s) => `${f}: ${s}`));
+test('nothing outside test/ imports test code: scripts, demo, benches, the SDK and element, the notifier', () => {
+  const scanned = ['scripts', 'demo', 'bench', 'src', 'notifier/src'].flatMap(files);
+  assert.ok(scanned.includes(join('scripts', 'lib', 'chain.ts')) && scanned.some((f) => f.startsWith('bench')), 'the scan reaches scripts/lib and bench/');
+  const bad = scanned.flatMap((f) => imports(f).filter((s) => /(^|\/)test\//.test(s)).map((s) => `${f}: ${s}`));
   assert.deepEqual(bad, []);
+  // The guard sees every kind of import: a file that imported test/support would be caught.
+  assert.deepEqual(imports(join('test', 'support', 'chain.ts')), ['../../scripts/lib/chain.js']);
 });
 
 test('README.md says why each dependency of both packages (and each dev tool) is there', () => {

@@ -6,8 +6,10 @@
  *  - every package import in dist/ is a declared dependency, and each bundle holds one copy of Lit;
  *  - the SDK imports in Node and reads a creator's price from anvil; a TypeScript consumer
  *    type-checks with moduleResolution node16 and bundler;
- *  - Chromium renders a creator's price from the installed CDN module, the classic script, and an
- *    esbuild bundle of `harmony-paid-chat/element` (one Lit at run time);
+ *  - Chromium renders a creator's price from the installed CDN module, the classic script, and
+ *    esbuild and rollup bundles of `harmony-paid-chat/element` (one Lit at run time): `sideEffects`
+ *    keeps the chunk that registers the element, which both bundlers would otherwise drop;
+ *  - the tarball ships the contract source the package needs, and no test contract;
  *  - publint and @arethetypeswrong/cli find nothing in either tarball;
  *  - the notifier's installed bin answers --help and --version, refuses bad flags clearly, and starts
  *    from flags and environment against the chain and answers /v1/health.
@@ -23,6 +25,9 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { createWalletClient, http } from 'viem';
 import { build } from 'esbuild';
+import { rollup } from 'rollup';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
 import type { Browser } from 'puppeteer-core';
 import { createPaidChat } from '../../src/sdk/index.js';
 import { startTestChain, type TestChain } from '../support/chain.js';
@@ -111,6 +116,24 @@ test('the widget installs light: nothing native, no install script of its own, n
   // lazy chunks, WalletConnect's ≈ 1.7 MB among them — loaded only with walletconnect-project-id and
   // only when a visitor asks for it — and a classic loader that shares them).
   assert.ok(widgetBytes - depsBytes <= 5_000_000, `the widget adds ${((widgetBytes - depsBytes) / 1e6).toFixed(2)} MB over its dependencies (bar 5 MB)`);
+});
+
+test('each tarball carries the MIT LICENSE; the widget ships the contract it needs and no test contract', async () => {
+  const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+  assert.match(license, /^MIT License\n/);
+  for (const [name, tgz, dir] of [
+    ['harmony-paid-chat', tarballs.widget, widgetApp],
+    ['harmony-paid-chat-notifier', tarballs.notifier, notifierApp],
+  ] as const) {
+    const list = (await run('tar', ['-tzf', tgz])).stdout.split('\n').filter(Boolean);
+    assert.ok(list.includes('package/LICENSE'), `${name}: LICENSE in the tarball`);
+    assert.equal(JSON.parse(readFileSync(join(ROOT, name === 'harmony-paid-chat' ? '' : 'notifier', 'package.json'), 'utf8')).license, 'MIT');
+    if (name === 'harmony-paid-chat') {
+      assert.equal(readFileSync(join(dir, 'node_modules', name, 'LICENSE'), 'utf8'), license);
+      assert.deepEqual(list.filter((f) => f.startsWith('package/contracts/')), ['package/contracts/PaidChat.sol'], 'only the contract, no test contracts');
+    }
+  }
+  assert.equal(readFileSync(join(ROOT, 'notifier/LICENSE'), 'utf8'), license);
 });
 
 /** Bare module specifiers a built file imports (static, re-export, dynamic); comments are left out. */
@@ -231,20 +254,34 @@ async function serveProject(dir: string, pages: Record<string, string>): Promise
   return `http://127.0.0.1:${(server!.address() as { port: number }).port}`;
 }
 
-test('Chromium: the installed package renders a creator\'s price — CDN module, classic script, and a bundler build of harmony-paid-chat/element', async () => {
+test('Chromium: the installed package renders a creator\'s price — CDN module, classic script, and esbuild and rollup builds of harmony-paid-chat/element', async () => {
   // A bundler consumer: esbuild resolves harmony-paid-chat/element and its dependencies from the project.
   writeFileSync(join(widgetApp, 'app.js'), `import 'harmony-paid-chat/element';\n`);
   mkdirSync(join(widgetApp, 'bundle'), { recursive: true });
   await build({ absWorkingDir: widgetApp, entryPoints: ['app.js'], bundle: true, splitting: true, format: 'esm', platform: 'browser', outdir: 'bundle', logLevel: 'error', minify: true });
+  // A rollup consumer, set up the usual way (node-resolve for the browser, commonjs for eciesjs & co.).
+  const rolled = await rollup({
+    input: join(widgetApp, 'app.js'),
+    plugins: [nodeResolve({ browser: true, preferBuiltins: false, rootDir: widgetApp }), commonjs()],
+    onwarn: () => undefined,
+  });
+  await rolled.write({ dir: join(widgetApp, 'rolled'), format: 'es' });
+  await rolled.close();
+  // Both bundlers honour "sideEffects": an `import 'harmony-paid-chat/element'` must keep the define call.
+  for (const dir of ['bundle', 'rolled']) {
+    const code = jsFiles(join(widgetApp, dir)).map((f) => readFileSync(f, 'utf8')).join('\n');
+    assert.match(code, /customElements/, `${dir}: the bundle keeps the code that registers <harmony-paid-chat>`);
+  }
   const tag = `<harmony-paid-chat handle="@satoshi" chain="local" rpc-url="${tc.rpcUrl}" contract="${tc.contract}"></harmony-paid-chat>`;
   const page = (script: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>consumer</title>${script}</head><body>${tag}</body></html>`;
   const url = await serveProject(widgetApp, {
     '/module.html': page('<script type="module" src="/node_modules/harmony-paid-chat/cdn/harmony-paid-chat.js"></script>'),
     '/classic.html': page('<script src="/node_modules/harmony-paid-chat/cdn/harmony-paid-chat.classic.js"></script>'),
     '/bundled.html': page('<script type="module" src="/bundle/app.js"></script>'),
+    '/rolled.html': page('<script type="module" src="/rolled/app.js"></script>'),
   });
   browser = await launchChromium();
-  for (const path of ['/module.html', '/classic.html', '/bundled.html']) {
+  for (const path of ['/module.html', '/classic.html', '/bundled.html', '/rolled.html']) {
     const tab = await browser.newPage();
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(String(e)));

@@ -77,6 +77,12 @@ test('readme.txt is in the wordpress.org format, and every version matches packa
     assert.match(readme, new RegExp(`^== ${section} ==$`, 'm'), `section ${section}`);
   }
   assert.match(readme, new RegExp(`^= ${version.replace(/\./g, '\\.')} =$`, 'm'), 'the changelog names this version');
+  // wordpress.org asks that minified code come with a way to its human-readable source.
+  const source = readme.slice(readme.indexOf('= Source code ='), readme.indexOf('\n= ', readme.indexOf('= Source code =') + 1));
+  assert.ok(source.length > 20, 'readme.txt has a "Source code" note');
+  assert.match(source, /npmjs\.com\/package\/harmony-paid-chat/);
+  assert.match(source, /`dist\/`.*unminified/s);
+  assert.match(readme, /^\* `walletconnect_project_id`: /m, 'readme.txt documents walletconnect_project_id');
   const php = readFileSync(join(PLUGIN_DIR, 'harmony-paid-chat.php'), 'utf8');
   assert.match(php, new RegExp(`^ \\* Version:\\s+${version.replace(/\./g, '\\.')}$`, 'm'));
   assert.match(php, /^ \* Text Domain:\s+harmony-paid-chat$/m);
@@ -92,7 +98,10 @@ test('readme.txt is in the wordpress.org format, and every version matches packa
 test('the plugin zip carries the built script files, and is valid PHP', () => {
   const zip = pluginZipPath();
   const list = Object.keys(unzipSync(readFileSync(zip)));
-  for (const f of ['harmony-paid-chat/harmony-paid-chat.php', 'harmony-paid-chat/readme.txt', 'harmony-paid-chat/js/harmony-paid-chat.js']) assert.ok(list.includes(f), f);
+  for (const f of ['harmony-paid-chat/harmony-paid-chat.php', 'harmony-paid-chat/readme.txt', 'harmony-paid-chat/LICENSE', 'harmony-paid-chat/js/harmony-paid-chat.js']) assert.ok(list.includes(f), f);
+  // The licence the header names (MIT), the same text as the npm packages'.
+  assert.equal(readFileSync(join(PLUGIN_DIR, 'LICENSE'), 'utf8'), readFileSync(join(PLUGIN_DIR, '../../../LICENSE'), 'utf8'));
+  assert.match(readFileSync(join(PLUGIN_DIR, 'LICENSE'), 'utf8'), /^MIT License\n/);
   assert.ok(list.some((f) => /^harmony-paid-chat\/js\/chunks\/.+\.js$/.test(f)), 'the lazily loaded chunks are in the zip');
   if (!skip) assert.match(execFileSync('php', ['-l', join(PLUGIN_DIR, 'harmony-paid-chat.php')], { encoding: 'utf8' }), /No syntax errors/);
 });
@@ -119,6 +128,9 @@ echo json_encode(array('out' => $out));`,
       { handle: 'satoshi-admirer', chain: 'mainnet onload=alert(1)', theme: '<script>' },
       { handle: '"><script>alert(1)</script>' },
       { handle: 'ok_handle', rpc_url: 'javascript:alert(1)', contract: '0xnot-an-address><img src=x>' },
+      { handle: 'phones', walletconnect_project_id: '0123456789abcdefABCDEF0123456789' },
+      { handle: 'phones', walletconnect_project_id: '0123456789abcdef0123456789abcde" onmouseover="alert(1)' },
+      { handle: 'phones', walletconnect_project_id: '0123456789abcdef0123456789abcdef0' },
     ],
     0,
   );
@@ -129,6 +141,10 @@ echo json_encode(array('out' => $out));`,
   assert.equal(out[1], '<harmony-paid-chat handle="@satoshi-admirer" chain="harmony" theme="light"></harmony-paid-chat>');
   assert.equal(out[2], '', 'an invalid handle prints nothing for visitors');
   assert.equal(out[3], '<harmony-paid-chat handle="@ok_handle" chain="harmony" theme="light"></harmony-paid-chat>');
+  // walletconnect_project_id: exactly 32 hex characters, passed on as walletconnect-project-id; anything else is left out.
+  assert.equal(out[4], '<harmony-paid-chat handle="@phones" chain="harmony" theme="light" walletconnect-project-id="0123456789abcdefABCDEF0123456789"></harmony-paid-chat>');
+  assert.equal(out[5], '<harmony-paid-chat handle="@phones" chain="harmony" theme="light"></harmony-paid-chat>');
+  assert.equal(out[6], '<harmony-paid-chat handle="@phones" chain="harmony" theme="light"></harmony-paid-chat>');
   const editor = render([{ handle: 'x' }], 1).out[0]!;
   assert.match(editor, /set a valid handle/);
 });

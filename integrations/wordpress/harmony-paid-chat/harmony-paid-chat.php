@@ -47,7 +47,8 @@ function harmony_paid_chat_editor_note( $text ) {
 }
 
 /**
- * Renders [harmony_paid_chat handle="@satoshi" chain="harmony" theme="auto" rpc_url="…" contract="…" notifier_url="…"].
+ * Renders [harmony_paid_chat handle="@satoshi" chain="harmony" theme="auto" rpc_url="…" contract="…" notifier_url="…"
+ * walletconnect_project_id="…"].
  * An invalid handle renders a short notice for editors instead of a broken widget.
  */
 function harmony_paid_chat_shortcode( $atts ) {
@@ -65,6 +66,8 @@ function harmony_paid_chat_shortcode( $atts ) {
 			'rpc_url'      => '',
 			'contract'     => '',
 			'notifier_url' => '',
+			// A WalletConnect Cloud project id (32 hex characters): offers wallet apps on phones.
+			'walletconnect_project_id' => '',
 		),
 		$atts,
 		'harmony_paid_chat'
@@ -88,6 +91,9 @@ function harmony_paid_chat_shortcode( $atts ) {
 	}
 	if ( preg_match( '/^(0x[0-9a-fA-F]{40}|one1[02-9ac-hj-np-z]{38})$/', (string) $atts['contract'] ) ) {
 		$html .= ' contract="' . esc_attr( $atts['contract'] ) . '"';
+	}
+	if ( preg_match( '/^[0-9a-fA-F]{32}\z/', (string) $atts['walletconnect_project_id'] ) ) {
+		$html .= ' walletconnect-project-id="' . esc_attr( $atts['walletconnect_project_id'] ) . '"';
 	}
 	$html .= '></harmony-paid-chat>';
 
