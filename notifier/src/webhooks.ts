@@ -154,6 +154,7 @@ export class WebhookClient {
     const body = Buffer.from(d.body);
     return new Promise((resolve, reject) => {
       let status: number | undefined;
+      let complete = false;
       let text = '';
       let settled = false;
       const finish = (err?: Error) => {
@@ -166,7 +167,7 @@ export class WebhookClient {
           return reject(err ?? new Error('no answer'));
         }
         // Whatever is left of the body is not wanted: the socket goes (it is not reused mid-body).
-        if (!req.res?.complete) req.destroy();
+        if (!complete) req.destroy();
         resolve({ status, response: `${status} ${text.replace(/\s+/g, ' ').slice(0, 200)}`.trim() });
       };
       const req = lib.request(
@@ -190,7 +191,10 @@ export class WebhookClient {
             text += c;
             if (text.length >= MAX_RESPONSE_CHARS) finish();
           });
-          res.on('end', () => finish());
+          res.on('end', () => {
+            complete = true;
+            finish();
+          });
           res.on('error', (e) => finish(e));
           res.on('aborted', () => finish());
         },
