@@ -591,36 +591,41 @@ export class Store {
     return r?.t === null || r?.t === undefined ? undefined : Number(r.t);
   }
 
-  /** Records the outcome of several deliveries in one transaction (group commit). */
-  async mark(marksList: Mark[], now = Date.now()): Promise<void> {
+  /**
+   * Records the outcome of several deliveries by `instance` in one transaction (group commit). Only
+   * rows this instance still holds change: a row another instance took over (this one stalled past
+   * --instance-timeout and was counted dead) is left to its new holder.
+   */
+  async mark(marksList: Mark[], instance: string, now = Date.now()): Promise<void> {
     if (marksList.length === 0) return;
     await this.db.tx(async (q) => {
       for (const m of marksList) {
         switch (m.outcome) {
           case 'sent':
             await q.run(
-              "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?, response = ?, last_error = NULL WHERE id = ? AND status = 'sending'",
-              [now, now, m.response.slice(0, 500), m.id],
+              "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?, response = ?, last_error = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+              [now, now, m.response.slice(0, 500), m.id, instance],
             );
             break;
           case 'retry':
             await q.run(
-              "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending'",
-              [m.nextAttemptAt, now, m.error.slice(0, 1000), m.id],
+              "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+              [m.nextAttemptAt, now, m.error.slice(0, 1000), m.id, instance],
             );
             break;
           case 'failed':
-            await q.run("UPDATE outbox SET status = 'failed', attempts = attempts + 1, updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending'", [
+            await q.run("UPDATE outbox SET status = 'failed', attempts = attempts + 1, updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?", [
               now,
               m.error.slice(0, 1000),
               m.id,
+              instance,
             ]);
             break;
           case 'skipped':
-            await q.run("UPDATE outbox SET status = 'skipped', updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending'", [now, m.reason.slice(0, 1000), m.id]);
+            await q.run("UPDATE outbox SET status = 'skipped', updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?", [now, m.reason.slice(0, 1000), m.id, instance]);
             break;
           case 'release':
-            await q.run("UPDATE outbox SET status = 'pending', claimed_by = NULL WHERE id = ? AND status = 'sending'", [m.id]);
+            await q.run("UPDATE outbox SET status = 'pending', claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?", [m.id, instance]);
             break;
         }
       }
