@@ -67,7 +67,11 @@ for (const [net, bits] of [
 for (const [net, bits] of [
   ['::', 128],
   ['::1', 128],
+  ['64:ff9b::', 96], // NAT64 (RFC 6052): reaches any IPv4 address, private ones included
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)
+  ['2002::', 16], // 6to4: embeds an IPv4 address
   ['fc00::', 7],
+  ['fec0::', 10], // site-local (deprecated, still routed in some networks)
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const) {
