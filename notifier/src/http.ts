@@ -46,7 +46,7 @@ import { CLOCK_SKEW_SECONDS, MAX_BODY_BYTES, MAX_SIGNED_LIFETIME_SECONDS } from 
 import { escapeHtml, simplePage, PAGE_STYLE, type Page } from './html.js';
 import { emailKey, hashToken, newToken, newUnsubId, renderConfirmation, TOPIC_TEXT, verifyUnsubscribeToken } from './emails.js';
 import { HttpError, verifySignedRequest } from './signed.js';
-import { TokenBuckets } from './ratelimit.js';
+import { clientKey, TokenBuckets } from './ratelimit.js';
 import { addressAllowed, newWebhookId, newWebhookSecret } from './webhooks.js';
 import type { NotifierConfig } from './config.js';
 import type { Store, Webhook } from './store/store.js';
@@ -249,7 +249,7 @@ export function createApp(ctx: HttpContext): Hono {
   // ---------------------------------------------------------------- subscriptions
 
   app.post('/v1/subscriptions', async (c) => {
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     const body = await readJson(c, ['message', 'signature', 'email', 'topic']);
     for (const k of ['message', 'signature', 'email', 'topic']) if (body[k] === undefined) throw new HttpError(400, 'field_missing', `The field "${k}" is missing.`, { field: k });
     const email = body.email as string;
@@ -330,11 +330,11 @@ export function createApp(ctx: HttpContext): Hono {
   };
 
   app.get('/v1/confirm', async (c) => {
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     return confirmPage(c, queryParam(c, 'token'));
   });
   app.post('/v1/confirm', async (c) => {
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     let token = queryParam(c, 'token');
     if (!token) {
       const form = await c.req.text();
@@ -437,7 +437,7 @@ export function createApp(ctx: HttpContext): Hono {
 
   app.post('/v1/webhooks', async (c) => {
     webhooksOn();
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     const body = await readJson(c, ['message', 'signature', 'url']);
     const url = await webhookUrl(body);
     const v = await signed(c, body, { type: 'add-webhook', url }, true);
@@ -449,7 +449,7 @@ export function createApp(ctx: HttpContext): Hono {
   });
   app.post('/v1/webhooks/remove', async (c) => {
     webhooksOn();
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     const body = await readJson(c, ['message', 'signature', 'url']);
     const url = await webhookUrl(body);
     const v = await signed(c, body, { type: 'remove-webhook', url }, true);
@@ -459,7 +459,7 @@ export function createApp(ctx: HttpContext): Hono {
   });
   app.post('/v1/webhooks/list', async (c) => {
     webhooksOn();
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     const body = await readJson(c, ['message', 'signature']);
     const v = await signed(c, body, { type: 'list-webhooks' }, true);
     return json(c, 200, { webhooks: (await store.webhooksOf(v.address)).map((w) => webhookView(w, false)) });
