@@ -132,6 +132,25 @@ export function createApp(ctx: HttpContext): Hono {
   const restricted = cfg.allowedOrigins.length > 0;
   const originAllowed = (origin: string | undefined) => !restricted || (origin !== undefined && (cfg.allowedOrigins.includes(origin) || origin === new URL(ctx.publicUrl()).origin));
   const notifierUri = () => ctx.publicUrl();
+  /** The path the public URL adds in front of ours (a reverse proxy's prefix), '' when none: links and forms go through it. */
+  const basePath = () => new URL(ctx.publicUrl()).pathname.replace(/\/+$/, '');
+
+  /**
+   * The confirm and unsubscribe buttons post only from this notifier's own pages (or a mail
+   * client's one-click request, which sends no Origin): a cross-site form cannot press them for
+   * someone. `Origin: null` is what a browser sends from our own pages (their Referrer-Policy is
+   * no-referrer); Sec-Fetch-Site, when sent, tells same-origin from cross-site.
+   */
+  function refuseCrossSite(c: Context) {
+    const site = c.req.header('sec-fetch-site');
+    const origin = c.req.header('origin');
+    const own = [new URL(ctx.publicUrl()).origin, new URL(c.req.url).origin];
+    if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== 'null' && !own.includes(origin))) {
+      log.warn('cross-site form post refused', { path: c.req.path, origin: origin ?? null, site: site ?? null });
+      return page(c, simplePage(403, 'Not from this page', '<p>This button works only on the page the email links to. Open the link from the email and press the button there.</p>'));
+    }
+    return undefined;
+  }
 
   function info(): NotifierInfo {
     return {
@@ -322,7 +341,7 @@ export function createApp(ctx: HttpContext): Hono {
             200,
             'Confirm email notifications?',
             `<p>Send ${escapeHtml(state.email)} an email about ${escapeHtml(TOPIC_TEXT[state.topic])} for <code>${escapeHtml(state.address)}</code>?</p>
-<form method="post" action="/v1/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><button type="submit">Confirm</button></form>
+<form method="post" action="${escapeHtml(basePath())}/v1/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><button type="submit">Confirm</button></form>
 <p>Nothing changes until you press the button. If you did not ask for this, close this page.</p>`,
           ),
         );
@@ -335,6 +354,8 @@ export function createApp(ctx: HttpContext): Hono {
   });
   app.post('/v1/confirm', async (c) => {
     rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
+    const crossSite = refuseCrossSite(c);
+    if (crossSite) return crossSite;
     let token = queryParam(c, 'token');
     if (!token) {
       const form = await c.req.text();
@@ -379,13 +400,15 @@ export function createApp(ctx: HttpContext): Hono {
     if (c.req.method === 'POST') await c.req.arrayBuffer().catch(() => undefined); // "List-Unsubscribe=One-Click"; content is not needed
     if (!unsubId) return page(c, simplePage(404, 'This link is not valid', '<p>The unsubscribe link is incomplete or wrong. Copy the whole link from the email.</p>'));
     if (c.req.method === 'POST') {
+      const crossSite = refuseCrossSite(c);
+      if (crossSite) return crossSite;
       const removed = await store.unsubscribe(unsubId);
       if (removed) log.info('unsubscribed', { subscriptions: removed });
       return page(c, simplePage(200, 'Unsubscribed', '<p>This notifier will send no more email to this address, and keeps no copy of it.</p>'));
     }
     const sub = await store.subscriptionByUnsub(unsubId);
     if (!sub) return page(c, simplePage(200, 'Not subscribed', '<p>This subscription no longer exists; no emails will be sent for it.</p>'));
-    const action = `/v1/unsubscribe?token=${encodeURIComponent(token)}`;
+    const action = `${basePath()}/v1/unsubscribe?token=${encodeURIComponent(token)}`;
     return page(
       c,
       simplePage(
@@ -421,14 +444,15 @@ export function createApp(ctx: HttpContext): Hono {
   async function checkReachable(url: string) {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
     let addresses: string[];
+    // One answer whether the name does not resolve or resolves only to private addresses: the
+    // notifier's DNS view of the operator's network is not for the public.
+    const refused = new HttpError(400, 'url_invalid', `The host ${host} of the webhook URL must resolve to a public address.`, { field: 'url' });
     try {
       addresses = (await lookup(host, { all: true })).map((a) => a.address);
     } catch {
-      throw new HttpError(400, 'url_invalid', `The host ${host} of the webhook URL does not resolve.`, { field: 'url' });
+      throw refused;
     }
-    if (!addresses.some((a) => addressAllowed(a, cfg.webhookAllowHttpLoopback))) {
-      throw new HttpError(400, 'url_invalid', `The host ${host} resolves only to private or local addresses; webhooks are not delivered there.`, { field: 'url' });
-    }
+    if (!addresses.some((a) => addressAllowed(a, cfg.webhookAllowHttpLoopback))) throw refused;
   }
 
   const webhooksOn = () => {
@@ -512,7 +536,7 @@ export function createApp(ctx: HttpContext): Hono {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>@${escapeHtml(handle)} · Harmony Paid Chat</title>
 <style>${PAGE_STYLE}</style>
-<script type="module" src="/widget/${WIDGET_SCRIPT}"></script>
+<script type="module" src="${escapeHtml(basePath())}/widget/${WIDGET_SCRIPT}"></script>
 </head>
 <body>
 <main>
