@@ -91,7 +91,8 @@ describe('behind a path prefix (--public-url https://notify.example/paid-chat), 
   test('POST /v1/confirm from another site (Origin or Sec-Fetch-Site) → 403, nothing confirmed', async () => {
     const post = (headers: Record<string, string>) =>
       fetch(`${prefixed.url}/v1/confirm`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: `token=${token}` });
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'null' }, { origin: 'https://notify.example.evil.example' }]) {
+    const crossSite: Record<string, string>[] = [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'null' }, { origin: 'https://notify.example.evil.example' }];
+    for (const headers of crossSite) {
       const r = await post(headers);
       assert.equal(r.status, 403, JSON.stringify(headers));
       assert.match(await r.text(), /works only on the page the email links to/);
