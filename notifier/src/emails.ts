@@ -6,12 +6,12 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { Address } from 'viem';
 import { formatOne, toOneAddress } from 'harmony-paid-chat';
 import { escapeHtml } from './html.js';
-import { canonicalEmail } from './mailbox.js';
+import { canonicalEmail } from './store/mailbox.js';
 import type { Topic } from './store/store.js';
 import type { NotificationFacts, Party } from './facts.js';
 
 export type { NotificationFacts, Party } from './facts.js';
-export { canonicalEmail } from './mailbox.js';
+export { canonicalEmail } from './store/mailbox.js';
 
 export interface RenderContext {
   /** Where the person reads and replies: the widget page for a handle. */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { WebhookAddressError, WebhookClient, addressAllowed } from '../../notifier/src/webhooks.js';
 import { TokenBuckets, clientKey } from '../../notifier/src/ratelimit.js';
-import { canonicalEmail } from '../../notifier/src/mailbox.js';
+import { canonicalEmail } from '../../notifier/src/store/mailbox.js';
 
 describe('webhook destinations', () => {
   let server: Server;

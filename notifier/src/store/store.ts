@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { isPostgresUrl, openPostgres, openSqlite, type Param, type Queryable, type SqlDriver } from './driver.js';
 import { SCHEMA_VERSION, schema } from './schema.js';
-import { canonicalEmail, mailboxDomains } from '../mailbox.js';
+import { canonicalEmail, mailboxDomains } from './mailbox.js';
 
 export type Channel = 'email' | 'webhook';
 export type NotificationKind = 'message' | 'reply' | 'refund' | 'follow-up' | 'reminder';
