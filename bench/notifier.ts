@@ -316,9 +316,11 @@ async function runDeployment(o: { db: 'sqlite' | 'postgres'; dbUrl: string; pace
       lat.sort((a, b) => a - b);
       hookLat.sort((a, b) => a - b);
       const seconds = (lastAccept - firstBlockAt) / 1000;
+      // Mails per second are what the SMTP sink accepted, not what was offered.
+      const delivered = [...sent.keys()].filter((id) => sink.notes.has(id)).length;
       return {
         messages: count,
-        emails: [...sent.keys()].filter((id) => sink.notes.has(id)).length,
+        emails: delivered,
         missing: [...sent.keys()].filter((id) => !sink.notes.has(id)).length,
         webhooks: [...sent.keys()].filter((id) => hooks.byMessage.has(id)).length,
         blocks: new Set(sent.values()).size,
@@ -327,7 +329,7 @@ async function runDeployment(o: { db: 'sqlite' | 'postgres'; dbUrl: string; pace
         p95LatencyMs: percentile(lat, 95),
         maxLatencyMs: lat.at(-1) ?? NaN,
         webhookP95LatencyMs: percentile(hookLat, 95),
-        mailsPerSecond: +(count / Math.max(0.001, seconds)).toFixed(1),
+        mailsPerSecond: +(delivered / Math.max(0.001, seconds)).toFixed(1),
         seconds: +seconds.toFixed(2),
       };
     };
@@ -414,7 +416,7 @@ export async function runNotifierBench(opts: NotifierBenchOptions = {}) {
       sqlite: { paced: sqlite.paced, sustained: sqlite.sustained, webhookBadSignatures: sqlite.webhookBadSignatures, outbox: sqlite.outbox, webhookOutbox: sqlite.webhookOutbox },
       postgres: postgres ? { paced: postgres.paced, webhooksDelivered: postgres.webhooksDelivered, webhookDuplicates: postgres.webhookDuplicates, outbox: postgres.outbox } : null,
       config: {
-        notifier: 'child process, default settings (4 SMTP connections, 8 webhook requests in flight, SQLite synchronous=FULL) except --poll-interval and --webhook-allow-http-loopback',
+        notifier: 'child process, default settings (8 SMTP connections, 8 webhook requests in flight, SQLite synchronous=FULL) except --poll-interval and --webhook-allow-http-loopback',
         pollIntervalMs: base.pollIntervalMs,
         creators: base.creators,
         senders: base.senders,

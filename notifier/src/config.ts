@@ -135,7 +135,7 @@ const OPTIONS: OptionSpec[] = [
   { flag: 'instance-timeout', env: 'NOTIFIER_INSTANCE_TIMEOUT', arg: 'DURATION', help: 'PostgreSQL: an instance silent this long is taken for dead; its claimed work goes to the others.', def: '15s' },
   { flag: 'webhooks', env: 'NOTIFIER_WEBHOOKS', arg: 'on|off', help: 'Let creators register webhook endpoints (POST /v1/webhooks).', def: 'on' },
   { flag: 'webhook-allow-http-loopback', env: 'NOTIFIER_WEBHOOK_ALLOW_HTTP_LOOPBACK', arg: '', help: 'Development only: accept http:// webhook URLs to loopback hosts (else https only, never to private addresses).', boolean: true },
-  { flag: 'webhook-timeout', env: 'NOTIFIER_WEBHOOK_TIMEOUT', arg: 'DURATION', help: 'Time a webhook endpoint has to answer.', def: '10s' },
+  { flag: 'webhook-timeout', env: 'NOTIFIER_WEBHOOK_TIMEOUT', arg: 'DURATION', help: 'Time a webhook endpoint has to answer, from the start of the attempt to its status and headers.', def: '10s' },
   { flag: 'webhook-concurrency', env: 'NOTIFIER_WEBHOOK_CONCURRENCY', arg: 'N', help: 'Webhook deliveries in flight at once.', def: '8' },
   { flag: 'webhook-retry-base', env: 'NOTIFIER_WEBHOOK_RETRY_BASE', arg: 'DURATION', help: 'First webhook retry delay; doubles per attempt.', def: '5s' },
   { flag: 'webhook-retry-max', env: 'NOTIFIER_WEBHOOK_RETRY_MAX', arg: 'DURATION', help: 'Longest webhook retry delay.', def: '1h' },

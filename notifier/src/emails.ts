@@ -6,10 +6,12 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { Address } from 'viem';
 import { formatOne, toOneAddress } from 'harmony-paid-chat';
 import { escapeHtml } from './html.js';
+import { canonicalEmail } from './store/mailbox.js';
 import type { Topic } from './store/store.js';
 import type { NotificationFacts, Party } from './facts.js';
 
 export type { NotificationFacts, Party } from './facts.js';
+export { canonicalEmail } from './store/mailbox.js';
 
 export interface RenderContext {
   /** Where the person reads and replies: the widget page for a handle. */
@@ -69,9 +71,9 @@ export function notificationMessageId(scope: string, key: string, domain: string
   return `<${h}.${key.split(':')[0]}@${domain}>`;
 }
 
-/** A keyed hash of an email address (lower-cased): counts confirmation emails per address without storing it twice. */
+/** A keyed hash of an email address's mailbox (canonicalEmail): counts confirmation emails per recipient without storing the address twice. */
 export function emailKey(secret: string, email: string): string {
-  return createHmac('sha256', secret).update(`email\n${email.toLowerCase()}`).digest('base64url');
+  return createHmac('sha256', secret).update(`email\n${canonicalEmail(email)}`).digest('base64url');
 }
 
 // ------------------------------------------------------------------ tokens

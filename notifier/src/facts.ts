@@ -41,9 +41,16 @@ export interface NotificationFacts {
   blockTime?: bigint;
 }
 
-/** The event's own key: one email per event, ever; the id its webhooks carry is derived from it. */
-export function eventKey(f: Pick<NotificationFacts, 'kind' | 'id' | 'thread' | 'index'>): string {
-  return f.kind === 'follow-up' ? `follow-up:${f.thread}:${f.index}` : `${f.kind}:${f.id}`;
+/**
+ * The event's own key: one email per event, ever; the id its webhooks carry and the email's
+ * Message-ID are derived from it. A chain event's key names its transaction: after a reorg, an event
+ * of another transaction that reuses the message id (or thread and index) is another event, and is
+ * delivered, even if the orphaned one already was. A reminder is about chain time, not a
+ * transaction: its key is the message alone.
+ */
+export function eventKey(f: Pick<NotificationFacts, 'kind' | 'id' | 'thread' | 'index' | 'txHash'>): string {
+  const base = f.kind === 'follow-up' ? `follow-up:${f.thread}:${f.index}` : `${f.kind}:${f.id}`;
+  return f.kind === 'reminder' || !f.txHash ? base : `${base}:${f.txHash.toLowerCase()}`;
 }
 
 /** The Standard Webhooks `webhook-id` of an event: stable across retries and restarts. */

@@ -20,11 +20,8 @@
  * Every refusal is `{ error: { code, message, details? } }` with a fitting status and changes
  * nothing; a malformed request of any kind gets a 400, never a crash.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { extname, resolve, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { bodyLimit } from 'hono/body-limit';
@@ -36,17 +33,18 @@ import {
   NOTIFIER_SERVICE_NAME,
   SUBSCRIPTION_TOPICS,
   emailProblem,
-  normalizeHandle,
   webhookUrlProblem,
   type NotifierAction,
   type NotifierInfo,
   type SubscriptionTopic,
 } from 'harmony-paid-chat';
 import { CLOCK_SKEW_SECONDS, MAX_BODY_BYTES, MAX_SIGNED_LIFETIME_SECONDS } from './protocol.js';
-import { escapeHtml, simplePage, PAGE_STYLE, type Page } from './html.js';
-import { emailKey, hashToken, newToken, newUnsubId, renderConfirmation, TOPIC_TEXT, verifyUnsubscribeToken } from './emails.js';
+import { emailKey, newToken, renderConfirmation } from './emails.js';
+import { errorBody, json, methods } from './http-kit.js';
+import { linkRoutes } from './http-links.js';
+import { pageRoutes } from './http-pages.js';
 import { HttpError, verifySignedRequest } from './signed.js';
-import { TokenBuckets } from './ratelimit.js';
+import { clientKey, TokenBuckets } from './ratelimit.js';
 import { addressAllowed, newWebhookId, newWebhookSecret } from './webhooks.js';
 import type { NotifierConfig } from './config.js';
 import type { Store, Webhook } from './store/store.js';
@@ -73,66 +71,14 @@ export interface HttpContext {
   status: () => Promise<Record<string, unknown>>;
 }
 
-const STATIC_TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-const WIDGET_SCRIPT = 'harmony-paid-chat.js';
-const TOKEN = /^[A-Za-z0-9_-]{43}$/;
-const JSON_HEADERS = { 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" };
-
-function errorBody(e: HttpError) {
-  return { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
-}
-
-function json(c: Context, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  return c.body(text, status as any, { 'content-type': 'application/json; charset=utf-8', ...JSON_HEADERS, ...headers });
-}
-
-function page(c: Context, p: Page) {
-  return c.body(p.body, p.status as any, p.headers);
-}
-
-/** The raw value of one query parameter, percent-decoded; a malformed escape is a 400, not a crash. */
-function queryParam(c: Context, name: string): string {
-  const raw = c.req.url.split('?')[1] ?? '';
-  for (const part of raw.split('&')) {
-    const [k, v = ''] = part.split('=');
-    if (k !== name) continue;
-    try {
-      return decodeURIComponent(v.replace(/\+/g, ' '));
-    } catch {
-      throw new HttpError(400, 'bad_request', `The query parameter "${name}" has a malformed percent-escape.`);
-    }
-  }
-  return '';
-}
 
 export function createApp(ctx: HttpContext): Hono {
   const { cfg, store, log } = ctx;
   const ipBuckets = new TokenBuckets(cfg.rateIp);
   const addressBuckets = new TokenBuckets(cfg.rateAddress);
-  const staticDir = resolve(cfg.staticDir);
-  const rpcOrigin = (() => {
-    try {
-      return new URL(ctx.widgetRpcUrl).origin;
-    } catch {
-      return '';
-    }
-  })();
   const restricted = cfg.allowedOrigins.length > 0;
   const originAllowed = (origin: string | undefined) => !restricted || (origin !== undefined && (cfg.allowedOrigins.includes(origin) || origin === new URL(ctx.publicUrl()).origin));
   const notifierUri = () => ctx.publicUrl();
-
   function info(): NotifierInfo {
     return {
       status: 'ok',
@@ -239,17 +185,13 @@ export function createApp(ctx: HttpContext): Hono {
   });
   for (const path of ['/v1/subscriptions', '/v1/webhooks', '/v1/webhooks/*', '/v1/confirm', '/v1/unsubscribe']) app.on(['POST'], path, limit);
 
-  const methods = (allowed: string) => (c: Context) => {
-    throw new HttpError(405, 'method_not_allowed', `Use ${allowed} on ${c.req.path}.`, undefined, { allow: allowed });
-  };
-
   app.get('/v1/health', (c) => json(c, 200, info()));
   app.all('/v1/health', methods('GET'));
 
   // ---------------------------------------------------------------- subscriptions
 
   app.post('/v1/subscriptions', async (c) => {
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     const body = await readJson(c, ['message', 'signature', 'email', 'topic']);
     for (const k of ['message', 'signature', 'email', 'topic']) if (body[k] === undefined) throw new HttpError(400, 'field_missing', `The field "${k}" is missing.`, { field: k });
     const email = body.email as string;
@@ -301,104 +243,7 @@ export function createApp(ctx: HttpContext): Hono {
   });
   app.all('/v1/subscriptions', methods('POST, OPTIONS'));
 
-  const confirmPage = async (c: Context, token: string) => {
-    if (!TOKEN.test(token)) {
-      return page(c, simplePage(404, 'This link is not valid', '<p>The confirmation link is incomplete or wrong. Copy the whole link from the email, or subscribe again.</p>'));
-    }
-    const state = await store.pendingState(hashToken(token), Date.now());
-    switch (state.status) {
-      case 'invalid':
-        return page(c, simplePage(404, 'This link is not valid', '<p>This confirmation link is unknown (it may be from an older request). Subscribe again from the chat widget.</p>'));
-      case 'expired':
-        return page(c, simplePage(410, 'This link has expired', '<p>Confirmation links work for a limited time. Subscribe again from the chat widget.</p>'));
-      case 'superseded':
-        return page(c, simplePage(410, 'This link was replaced', '<p>A newer request was made for this wallet address; only the link in the newest email works.</p>'));
-      case 'confirmed':
-        return page(c, simplePage(200, 'Already confirmed', `<p>Notifications for <code>${escapeHtml(state.address)}</code> were already confirmed for ${escapeHtml(state.email)}.</p>`));
-      case 'pending':
-        return page(
-          c,
-          simplePage(
-            200,
-            'Confirm email notifications?',
-            `<p>Send ${escapeHtml(state.email)} an email about ${escapeHtml(TOPIC_TEXT[state.topic])} for <code>${escapeHtml(state.address)}</code>?</p>
-<form method="post" action="/v1/confirm"><input type="hidden" name="token" value="${escapeHtml(token)}"><button type="submit">Confirm</button></form>
-<p>Nothing changes until you press the button. If you did not ask for this, close this page.</p>`,
-          ),
-        );
-    }
-  };
-
-  app.get('/v1/confirm', async (c) => {
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
-    return confirmPage(c, queryParam(c, 'token'));
-  });
-  app.post('/v1/confirm', async (c) => {
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
-    let token = queryParam(c, 'token');
-    if (!token) {
-      const form = await c.req.text();
-      for (const part of form.split('&')) {
-        const [k, v = ''] = part.split('=');
-        if (k !== 'token') continue;
-        try {
-          token = decodeURIComponent(v.replace(/\+/g, ' '));
-        } catch {
-          throw new HttpError(400, 'bad_request', 'The form field "token" has a malformed percent-escape.');
-        }
-      }
-    }
-    if (!TOKEN.test(token)) return page(c, simplePage(404, 'This link is not valid', '<p>The confirmation link is incomplete or wrong. Copy the whole link from the email, or subscribe again.</p>'));
-    const r = await store.confirm(hashToken(token), Date.now(), newUnsubId);
-    switch (r.status) {
-      case 'invalid':
-        return page(c, simplePage(404, 'This link is not valid', '<p>This confirmation link is unknown. Subscribe again from the chat widget.</p>'));
-      case 'expired':
-        return page(c, simplePage(410, 'This link has expired', '<p>Confirmation links work for a limited time. Subscribe again from the chat widget.</p>'));
-      case 'superseded':
-        return page(c, simplePage(410, 'This link was replaced', '<p>A newer request was made for this wallet address; only the link in the newest email works.</p>'));
-      case 'already':
-        return page(c, simplePage(200, 'Already confirmed', `<p>Notifications for <code>${escapeHtml(r.address)}</code> were already confirmed for ${escapeHtml(r.email)}.</p>`));
-      case 'confirmed':
-        log.info('subscription confirmed', { address: r.address, topic: r.topic });
-        return page(
-          c,
-          simplePage(
-            200,
-            'Email notifications are on',
-            `<p>${escapeHtml(r.email)} will now get an email about ${escapeHtml(TOPIC_TEXT[r.topic])} for <code>${escapeHtml(r.address)}</code>.</p><p>Every email has a one-click unsubscribe link.</p>`,
-          ),
-        );
-    }
-  });
-  app.all('/v1/confirm', methods('GET, POST'));
-
-  const unsubscribe = async (c: Context) => {
-    const token = queryParam(c, 'token');
-    const unsubId = verifyUnsubscribeToken(ctx.secret, token);
-    if (c.req.method === 'POST') await c.req.arrayBuffer().catch(() => undefined); // "List-Unsubscribe=One-Click"; content is not needed
-    if (!unsubId) return page(c, simplePage(404, 'This link is not valid', '<p>The unsubscribe link is incomplete or wrong. Copy the whole link from the email.</p>'));
-    if (c.req.method === 'POST') {
-      const removed = await store.unsubscribe(unsubId);
-      if (removed) log.info('unsubscribed', { subscriptions: removed });
-      return page(c, simplePage(200, 'Unsubscribed', '<p>This notifier will send no more email to this address, and keeps no copy of it.</p>'));
-    }
-    const sub = await store.subscriptionByUnsub(unsubId);
-    if (!sub) return page(c, simplePage(200, 'Not subscribed', '<p>This subscription no longer exists; no emails will be sent for it.</p>'));
-    const action = `/v1/unsubscribe?token=${encodeURIComponent(token)}`;
-    return page(
-      c,
-      simplePage(
-        200,
-        'Unsubscribe?',
-        `<p>Stop every email to ${escapeHtml(sub.email)} from this notifier (including these about <code>${escapeHtml(sub.address)}</code>)?</p>
-<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
-      ),
-    );
-  };
-  app.get('/v1/unsubscribe', unsubscribe);
-  app.post('/v1/unsubscribe', unsubscribe);
-  app.all('/v1/unsubscribe', methods('GET, POST'));
+  linkRoutes(app, ctx, (c: Context) => rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network'));
 
   // ---------------------------------------------------------------- webhooks
 
@@ -421,14 +266,15 @@ export function createApp(ctx: HttpContext): Hono {
   async function checkReachable(url: string) {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
     let addresses: string[];
+    // One answer whether the name does not resolve or resolves only to private addresses: the
+    // notifier's DNS view of the operator's network is not for the public.
+    const refused = new HttpError(400, 'url_invalid', `The host ${host} of the webhook URL must resolve to a public address.`, { field: 'url' });
     try {
       addresses = (await lookup(host, { all: true })).map((a) => a.address);
     } catch {
-      throw new HttpError(400, 'url_invalid', `The host ${host} of the webhook URL does not resolve.`, { field: 'url' });
+      throw refused;
     }
-    if (!addresses.some((a) => addressAllowed(a, cfg.webhookAllowHttpLoopback))) {
-      throw new HttpError(400, 'url_invalid', `The host ${host} resolves only to private or local addresses; webhooks are not delivered there.`, { field: 'url' });
-    }
+    if (!addresses.some((a) => addressAllowed(a, cfg.webhookAllowHttpLoopback))) throw refused;
   }
 
   const webhooksOn = () => {
@@ -437,7 +283,7 @@ export function createApp(ctx: HttpContext): Hono {
 
   app.post('/v1/webhooks', async (c) => {
     webhooksOn();
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     const body = await readJson(c, ['message', 'signature', 'url']);
     const url = await webhookUrl(body);
     const v = await signed(c, body, { type: 'add-webhook', url }, true);
@@ -449,7 +295,7 @@ export function createApp(ctx: HttpContext): Hono {
   });
   app.post('/v1/webhooks/remove', async (c) => {
     webhooksOn();
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     const body = await readJson(c, ['message', 'signature', 'url']);
     const url = await webhookUrl(body);
     const v = await signed(c, body, { type: 'remove-webhook', url }, true);
@@ -459,7 +305,7 @@ export function createApp(ctx: HttpContext): Hono {
   });
   app.post('/v1/webhooks/list', async (c) => {
     webhooksOn();
-    rateLimit(ipBuckets, clientIp(c), 'ip', 'from your network');
+    rateLimit(ipBuckets, clientKey(clientIp(c)), 'ip', 'from your network');
     const body = await readJson(c, ['message', 'signature']);
     const v = await signed(c, body, { type: 'list-webhooks' }, true);
     return json(c, 200, { webhooks: (await store.webhooksOf(v.address)).map((w) => webhookView(w, false)) });
@@ -482,100 +328,7 @@ export function createApp(ctx: HttpContext): Hono {
   });
   app.all('/v1/status', methods('GET'));
 
-  // ---------------------------------------------------------------- pages
-
-  app.get('/h/:handle', (c) => {
-    let handle: string;
-    try {
-      const raw = /^\/h\/([^/]+)$/.exec(new URL(c.req.url).pathname)?.[1] ?? '';
-      handle = normalizeHandle(decodeURIComponent(raw));
-    } catch {
-      return page(c, simplePage(404, 'No such handle', '<p>That is not a valid handle (3–32 characters of a-z, 0-9, _ and -).</p>'));
-    }
-    const built = existsSync(resolve(staticDir, WIDGET_SCRIPT));
-    const attrs = [
-      ['handle', handle],
-      ['chain', typeof cfg.chain === 'number' ? String(cfg.chain) : cfg.chain],
-      ['rpc-url', ctx.widgetRpcUrl],
-      ['contract', ctx.contract],
-      ['notifier-url', ctx.publicUrl()],
-    ]
-      .map(([k, v]) => `${k}="${escapeHtml(v)}"`)
-      .join(' ');
-    const note = built
-      ? ''
-      : `<p class="note">The chat widget is not built on this server yet (<code>${escapeHtml(cfg.staticDir)}/${WIDGET_SCRIPT}</code> is missing). The operator can build it with the project's rollup config and restart nothing: this page picks it up on the next load.</p>`;
-    const body = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>@${escapeHtml(handle)} · Harmony Paid Chat</title>
-<style>${PAGE_STYLE}</style>
-<script type="module" src="/widget/${WIDGET_SCRIPT}"></script>
-</head>
-<body>
-<main>
-<h1>Message @${escapeHtml(handle)}</h1>
-<harmony-paid-chat ${attrs}></harmony-paid-chat>
-<noscript><p class="note">The chat needs JavaScript and a wallet.</p></noscript>
-${note}
-</main>
-</body>
-</html>
-`;
-    const connect = ["'self'", rpcOrigin].filter(Boolean).join(' ');
-    return c.body(body, 200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src 'self' data:; connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'`,
-      'cache-control': 'no-cache',
-      'referrer-policy': 'no-referrer',
-      'x-content-type-options': 'nosniff',
-      'x-frame-options': 'DENY',
-    });
-  });
-  app.all('/h/:handle', methods('GET'));
-
-  app.get('/widget/*', (c) => {
-    const rel = new URL(c.req.url).pathname.slice('/widget/'.length);
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(rel);
-    } catch {
-      throw new HttpError(404, 'not_found', 'No such file.');
-    }
-    const file = resolve(staticDir, decoded);
-    if (decoded.includes('\0') || !file.startsWith(staticDir + sep)) throw new HttpError(404, 'not_found', 'No such file.');
-    let size: number;
-    try {
-      const st = statSync(file);
-      if (!st.isFile()) throw new Error();
-      size = st.size;
-    } catch {
-      throw new HttpError(404, 'not_found', `No such file in the widget bundle${existsSync(staticDir) ? '' : ` (${cfg.staticDir}/ is not built)`}.`);
-    }
-    return c.body(Readable.toWeb(createReadStream(file)) as any, 200, {
-      'content-type': STATIC_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'content-length': String(size),
-      'cache-control': 'public, max-age=300',
-      'access-control-allow-origin': '*',
-      'cross-origin-resource-policy': 'cross-origin',
-      'x-content-type-options': 'nosniff',
-    });
-  });
-  app.all('/widget/*', methods('GET'));
-
-  app.get('/', (c) =>
-    page(
-      c,
-      simplePage(
-        200,
-        'Harmony Paid Chat notifier',
-        `<p>This service emails people about their paid messages on ${escapeHtml(ctx.chainName)}, and delivers signed webhooks to creators' tools. Subscribe from the chat widget; every email has a one-click unsubscribe link.</p>`,
-      ),
-    ),
-  );
-  app.all('/', methods('GET'));
+  pageRoutes(app, ctx);
 
   return app;
 }

@@ -47,6 +47,8 @@ export class Marker {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
+    /** The instance whose claims these outcomes are: rows another instance took over are left alone. */
+    private readonly instanceId: string,
     private readonly onSettled?: ChannelOptions['onSettled'],
     private readonly groupMs = 10,
   ) {}
@@ -66,7 +68,7 @@ export class Marker {
         const batch = this.#queue;
         this.#queue = [];
         try {
-          await this.store.mark(batch.map((b) => b.mark));
+          await this.store.mark(batch.map((b) => b.mark), this.instanceId);
           this.#lastFlush = Date.now();
           failures = 0;
           for (const b of batch) if (b.outcome) this.onSettled?.(b.row, b.outcome);
@@ -101,7 +103,7 @@ export class ChannelLoop {
 
   constructor(o: ChannelOptions) {
     this.#o = o;
-    this.#marker = o.marker ?? new Marker(o.store, o.log, o.onSettled);
+    this.#marker = o.marker ?? new Marker(o.store, o.log, o.instanceId, o.onSettled);
   }
 
   start(): void {

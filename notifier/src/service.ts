@@ -202,7 +202,7 @@ export async function startNotifier(cfg: NotifierConfig, opts: StartOptions = {}
     };
     const unsubscribeUrl = (unsubId: string) => `${publicUrl}/v1/unsubscribe?token=${unsubscribeToken(secret, unsubId)}`;
 
-    const marker = new Marker(store, log, opts.onSettled);
+    const marker = new Marker(store, log, instanceId, opts.onSettled);
     email = new ChannelLoop({
       channel: 'email',
       marker,

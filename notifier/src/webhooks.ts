@@ -67,7 +67,11 @@ for (const [net, bits] of [
 for (const [net, bits] of [
   ['::', 128],
   ['::1', 128],
+  ['64:ff9b::', 96], // NAT64 (RFC 6052): reaches any IPv4 address, private ones included
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)
+  ['2002::', 16], // 6to4: embeds an IPv4 address
   ['fc00::', 7],
+  ['fec0::', 10], // site-local (deprecated, still routed in some networks)
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const) {
@@ -107,6 +111,9 @@ function guardedLookup(allowLoopback: boolean) {
   };
 }
 
+/** How much of an endpoint's answer is read (for the operator's status page); the rest is dropped. */
+const MAX_RESPONSE_CHARS = 300;
+
 export interface WebhookDelivery {
   url: string;
   id: string;
@@ -124,6 +131,7 @@ export class WebhookClient {
   readonly #timeoutMs: number;
   readonly #allowLoopback: boolean;
   readonly #agents: { http: http.Agent; https: https.Agent };
+  readonly #inFlight = new Set<http.ClientRequest>();
 
   constructor(o: { timeoutMs: number; allowHttpLoopback: boolean; maxSockets: number }) {
     this.#timeoutMs = o.timeoutMs;
@@ -135,7 +143,12 @@ export class WebhookClient {
     };
   }
 
-  /** One attempt. Resolves with the endpoint's status; rejects on a network failure or a refused address. */
+  /**
+   * One attempt. Resolves with the endpoint's status as soon as its headers (and at most the first
+   * bytes of its body) are in; rejects on a network failure, a refused address, or when no status
+   * came within the timeout — counted from the start, however slowly the endpoint trickles bytes.
+   * The body is never read to its end: the connection is dropped after the first bytes.
+   */
   send(d: WebhookDelivery, nowSec = Math.floor(Date.now() / 1000)): Promise<WebhookResult> {
     const u = new URL(d.url);
     const host = u.hostname.replace(/^\[|\]$/g, '');
@@ -144,6 +157,23 @@ export class WebhookClient {
     const lib = u.protocol === 'https:' ? https : http;
     const body = Buffer.from(d.body);
     return new Promise((resolve, reject) => {
+      let status: number | undefined;
+      let complete = false;
+      let text = '';
+      let settled = false;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        this.#inFlight.delete(req);
+        if (status === undefined) {
+          req.destroy();
+          return reject(err ?? new Error('no answer'));
+        }
+        // Whatever is left of the body is not wanted: the socket goes (it is not reused mid-body).
+        if (!complete) req.destroy();
+        resolve({ status, response: `${status} ${text.replace(/\s+/g, ' ').slice(0, 200)}`.trim() });
+      };
       const req = lib.request(
         u,
         {
@@ -157,25 +187,35 @@ export class WebhookClient {
             'webhook-timestamp': String(nowSec),
             'webhook-signature': signWebhook(d.secret, d.id, nowSec, d.body),
           },
-          timeout: this.#timeoutMs,
         },
         (res) => {
-          let text = '';
+          status = res.statusCode ?? 0;
           res.setEncoding('utf8');
           res.on('data', (c: string) => {
-            if (text.length < 300) text += c;
+            text += c;
+            if (text.length >= MAX_RESPONSE_CHARS) finish();
           });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, response: `${res.statusCode} ${text.replace(/\s+/g, ' ').slice(0, 200)}`.trim() }));
-          res.on('error', reject);
+          res.on('end', () => {
+            complete = true;
+            finish();
+          });
+          res.on('error', (e) => finish(e));
+          res.on('aborted', () => finish());
         },
       );
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
+      // One deadline for the whole attempt (connect, send, status line and headers): a socket that
+      // never goes quiet cannot hold a worker.
+      const deadline = setTimeout(() => finish(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT' })), this.#timeoutMs);
+      this.#inFlight.add(req);
+      req.on('error', (e) => finish(e));
+      req.on('close', () => finish(new Error('the connection closed before an answer')));
       req.end(body);
     });
   }
 
+  /** Drops every connection, deliveries in flight included (they fail and are retried later). */
   close(): void {
+    for (const req of this.#inFlight) req.destroy(Object.assign(new Error('the notifier is stopping'), { code: 'ESHUTDOWN' }));
     this.#agents.http.destroy();
     this.#agents.https.destroy();
   }

@@ -259,7 +259,7 @@ describe('notifier as a child process: SIGKILL mid-batch, restart, downtime', ()
     const m = await sendMessage(tc, 4, 1, ONE(6));
     await exited(c);
     smtp.decide = undefined;
-    const key = `message:${m.id}`;
+    const key = `message:${m.id}:${m.txHash}`; // chain events' keys name their transaction
     assert.equal((await outboxRows()).find((r) => r.key === key)?.status, 'sending', 'not recorded as sent: still in the dead process\'s hands');
     const again = spawnNotifier();
     await waitHealthy(again);

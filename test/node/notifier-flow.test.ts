@@ -139,9 +139,9 @@ describe('notifier: subscription, notifications, unsubscribe, reminders, retenti
     assert.match(lu, new RegExp(`^<${n.publicUrl.replace(/[.]/g, '\\.')}/v1/unsubscribe\\?token=[0-9a-f]{32}\\.[A-Za-z0-9_-]{43}>$`));
     assert.equal(m.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
     assert.match(m.messageId, /^<[0-9a-f]{40}\.message@127\.0\.0\.1>$/);
-    const sentRow = await row(`email:message:${sent.id}`);
+    const sentRow = await row(`email:message:${sent.id}:${sent.txHash}`);
     assert.equal(sentRow.status, 'sent');
-    assert.equal(await row(`email:message:${early.id}`), undefined);
+    assert.equal(await row(`email:message:${early.id}:${early.txHash}`), undefined);
   });
 
   test('a newer request supersedes the older link: the old one cannot switch the mail back', async () => {

@@ -7,7 +7,10 @@
  * - with `--confirmations 0` (Harmony's setting, where this cannot happen) a reorg deeper than the
  *   confirmations is detected by the block hashes the watcher keeps: the undelivered email and
  *   webhook of the orphaned block are dropped, the new chain's event is derived and delivered once,
- *   and what had already gone out is reported as such.
+ *   and what had already gone out is reported as such;
+ * - an event's key (outbox row, webhook-id, Message-ID) names its transaction: an event of the new
+ *   chain that reuses an orphaned message id is another event, delivered even when the orphaned one
+ *   had already gone out.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -123,7 +126,7 @@ describe('reorgs with --confirmations 0: deeper than the confirmations, found by
     hooks.decide = () => 503; // … not even the webhook (retried in 5 s)
     const snap = await tc.snapshot();
     const orphan = await sendMessage(tc, ALICE, CREATOR, ONE(1));
-    await until(async () => (await n.store.db.get<any>("SELECT * FROM outbox WHERE key = ?", [`email:message:${orphan.id}`]))?.status === 'pending', 10_000, "alice's email queued");
+    await until(async () => (await n.store.db.get<any>("SELECT * FROM outbox WHERE key = ?", [`email:message:${orphan.id}:${orphan.txHash}`]))?.status === 'pending', 10_000, "alice's email queued");
     await until(() => hooks.attempts.length >= 1, 10_000, 'a first webhook attempt');
     await tc.revert(snap);
     await sendMessage(tc, BOB, CREATOR, ONE(2));
@@ -143,15 +146,30 @@ describe('reorgs with --confirmations 0: deeper than the confirmations, found by
     assert.equal(hooks.received[0]!.json.data.sender, tc.accounts[BOB]!.address);
     const attemptsForAlice = hooks.attempts.filter((a) => a.json?.data?.sender === tc.accounts[ALICE]!.address);
     assert.equal(attemptsForAlice.filter((a) => hooks.received.includes(a)).length, 0, "alice's webhook was never taken");
+    assert.ok(attemptsForAlice.every((a) => a.id !== hooks.received[0]!.id), "bob's event has a webhook-id of its own");
   });
 
-  test('an email that already went out for a block later orphaned is reported, not sent again', async () => {
+  test('an email that already went out for a block later orphaned is reported, not sent again; the event replacing it (same message id, another transaction) is delivered', async () => {
     const snap = await tc.snapshot();
     const gone = await sendMessage(tc, ALICE, CREATOR, ONE(3));
-    await smtp.waitFor((rs) => rs.some((m) => m.headers.get('x-paidchat-message') === String(gone.id)), 10_000, 'the email');
+    const isGone = (m: TestSmtp['received'][number]) => m.headers.get('x-paidchat-message') === String(gone.id);
+    await smtp.waitFor((rs) => rs.some(isGone), 10_000, 'the email');
+    await hooks.waitFor((r) => r.some((w) => w.json.data.id === String(gone.id)), 10_000, 'the webhook');
     await tc.revert(snap);
+    const replacing = await sendMessage(tc, BOB, CREATOR, ONE(4));
+    assert.equal(replacing.id, gone.id, 'the same message id, from bob, in another transaction');
+    assert.notEqual(replacing.txHash, gone.txHash);
     await tc.testClient.mine({ blocks: 2 });
     await until(() => n.watcher.reorgs >= 2, 10_000, 'the second reorg');
     assert.ok(n.lines.some((l) => l.includes('notifications for orphaned blocks had already gone out') && l.includes(`message:${gone.id}`)));
+    const mails = (await smtp.waitFor((rs) => rs.filter(isGone).length >= 2, 10_000, "bob's email for the same message id")).filter(isGone);
+    const hooked = (await hooks.waitFor((r) => r.filter((w) => w.json.data.id === String(gone.id)).length >= 2, 15_000, "bob's webhook")).filter((w) => w.json.data.id === String(gone.id));
+    await sleep(600);
+    assert.equal(smtp.received.filter(isGone).length, 2, "alice's (already out) and bob's, nothing more");
+    assert.ok(mails[0]!.text.includes(tc.accounts[ALICE]!.address) && mails[1]!.text.includes(tc.accounts[BOB]!.address));
+    assert.notEqual(mails[0]!.messageId, mails[1]!.messageId, 'another Message-ID');
+    assert.deepEqual(hooked.map((w) => w.json.data.sender), [tc.accounts[ALICE]!.address, tc.accounts[BOB]!.address]);
+    assert.deepEqual(hooked.map((w) => w.json.data.txHash), [gone.txHash, replacing.txHash]);
+    assert.notEqual(hooked[0]!.id, hooked[1]!.id, 'another webhook-id');
   });
 });

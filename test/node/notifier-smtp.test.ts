@@ -83,7 +83,7 @@ describe('notifier: SMTP outages and rejections', () => {
     await smtp.close();
     const downAt = Date.now();
     const msgs = [await sendMessage(tc, 3, 1, ONE(1)), await sendMessage(tc, 3, 1, ONE(2)), await sendMessage(tc, 3, 1, ONE(3))];
-    const first = `message:${msgs[0]!.id}`;
+    const first = `message:${msgs[0]!.id}:${msgs[0]!.txHash}`;
     await until(async () => ((await row(first))?.attempts ?? 0) >= 3, 10_000, 'three failed attempts');
     const r = await row(first);
     assert.equal(r.status, 'pending');
@@ -95,7 +95,7 @@ describe('notifier: SMTP outages and rejections', () => {
     // Backoff: 3 attempts took at least base + 2·base (200 + 400 ms, jitter ±20 %).
     assert.ok(Date.now() - downAt >= 450, `attempts were spaced out (${Date.now() - downAt} ms)`);
     // While down, one row at a time is tried (whatever --smtp-connections): the others are not hammered.
-    const tried = await Promise.all(msgs.map(async (m) => (await row(`message:${m.id}`)).attempts));
+    const tried = await Promise.all(msgs.map(async (m) => (await row(`message:${m.id}:${m.txHash}`)).attempts));
     assert.ok(tried.slice(1).every((a) => a <= 2), `attempts per row: ${tried}`);
 
     const before = smtp.received.length;
@@ -116,7 +116,7 @@ describe('notifier: SMTP outages and rejections', () => {
     try {
       const bounced = await sendMessage(tc, 3, 2, ONE(1));
       const ok = await sendMessage(tc, 3, 1, ONE(1));
-      const key = `message:${bounced.id}`;
+      const key = `message:${bounced.id}:${bounced.txHash}`;
       await until(async () => (await row(key))?.status === 'failed', 10_000, 'the failed row');
       await smtp.waitFor((rs) => rs.some((m) => m.headers.get('x-paidchat-message') === String(ok.id)), 10_000, 'the other email');
       await sleep(500);
@@ -142,7 +142,7 @@ describe('notifier: SMTP outages and rejections', () => {
     try {
       const msg = await sendMessage(tc, 3, 1, ONE(7));
       await smtp.waitFor((rs) => rs.some((m) => m.headers.get('x-paidchat-message') === String(msg.id)), 10_000, 'the greylisted email');
-      const r = await until(async () => { const x = await row(`message:${msg.id}`); return x?.status === 'sent' ? x : undefined; }, 5_000, 'sent');
+      const r = await until(async () => { const x = await row(`message:${msg.id}:${msg.txHash}`); return x?.status === 'sent' ? x : undefined; }, 5_000, 'sent');
       assert.equal(r.attempts, 3);
     } finally {
       smtp.decide = undefined;

@@ -253,3 +253,120 @@ describe('notifier webhooks without the development flag', () => {
     }
   });
 });
+
+/**
+ * An endpoint that never finishes answering (it trickles header bytes, so the socket is never quiet)
+ * must not hold a delivery worker: the attempt fails after --webhook-timeout, counted from its start,
+ * and is retried; the other endpoints keep getting theirs; stop() does not wait on it.
+ */
+describe('notifier webhooks: an endpoint that trickles bytes', () => {
+  let tc3: TestChain;
+  let smtp3: TestSmtp;
+  let db3: ReturnType<typeof tempDb>;
+  let slowN: RunningNotifier | undefined;
+  let good: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let slow: Awaited<ReturnType<typeof startTricklingReceiver>>;
+
+  before(async () => {
+    tc3 = await startTestChain();
+    smtp3 = await startTestSmtp();
+    db3 = tempDb();
+    good = await startWebhookReceiver();
+    slow = await startTricklingReceiver();
+    await claimHandle(tc3, 1, 'slowpoke', ONE(1));
+    await claimHandle(tc3, 3, 'quick', ONE(1));
+    // One worker: before the deadline existed, the trickling endpoint held it for ever.
+    slowN = await startTestNotifier(notifierConfig(tc3, smtp3, db3.path, { webhookConcurrency: 1, webhookTimeoutMs: 1000, webhookRetryBaseMs: 300, webhookRetryMaxMs: 300 }));
+    const info = await health(slowN.url);
+    for (const [i, url] of [[1, slow.url], [3, good.url]] as const) {
+      const r = await postJson(`${slowN.url}/v1/webhooks`, await signedBody(slowN.url, tc3.accounts[i]!, { type: 'add-webhook', url }, { info }));
+      assert.equal(r.status, 201, r.text);
+    }
+  });
+
+  after(async () => {
+    await slowN?.stop();
+    await good?.close();
+    await slow?.close();
+    await smtp3?.close();
+    await tc3?.stop();
+    db3?.cleanup();
+  });
+
+  test('the attempt fails within the timeout and is retried; the other endpoint gets its deliveries meanwhile', async () => {
+    const started = Date.now();
+    await sendMessage(tc3, VISITOR, 1, ONE(1));
+    await until(() => slow.attempts.length >= 1, 10_000, 'the first attempt');
+    for (let i = 0; i < 3; i++) await sendMessage(tc3, VISITOR, 3, ONE(1));
+    await good.waitFor((r) => r.length >= 3, 10_000, 'the other endpoint’s deliveries');
+    await until(() => slow.attempts.length >= 3, 10_000, 'retries of the trickled one');
+    const ids = new Set(slow.attempts.map((a) => a.id));
+    assert.equal(ids.size, 1, 'one event, retried under its webhook-id');
+    const gaps = slow.attempts.slice(1).map((a, i) => a.at - slow.attempts[i]!.at);
+    assert.ok(gaps.every((g) => g >= 1000 && g < 2500), `each attempt ended at the 1 s deadline (+ 300 ms backoff): ${gaps}`);
+    const row = await slowN!.store.db.get<any>("SELECT status, attempts, last_error FROM outbox WHERE channel = 'webhook' AND target = (SELECT id FROM webhooks WHERE url = ?)", [slow.url]);
+    assert.ok(['pending', 'sending'].includes(row.status), row.status);
+    assert.ok(row.attempts >= 2);
+    assert.match(row.last_error, /ETIMEDOUT: no answer within 1000 ms/);
+    assert.ok(Date.now() - started < 15_000);
+  });
+
+  test('a 2xx whose body never ends counts as delivered (the body is not waited for)', async () => {
+    slow.mode = 'body';
+    const before = slow.attempts.length;
+    await until(async () => (await slowN!.store.db.get<any>("SELECT status FROM outbox WHERE channel = 'webhook' AND target = (SELECT id FROM webhooks WHERE url = ?)", [slow.url])).status === 'sent', 10_000, 'the delivery taken');
+    assert.equal(slow.attempts.length, before + 1);
+  });
+
+  test('stop() does not wait on an endpoint that never answers', async () => {
+    slow.mode = 'headers';
+    await sendMessage(tc3, VISITOR, 1, ONE(1));
+    const count = slow.attempts.length;
+    await until(() => slow.attempts.length > count, 10_000, 'an attempt in flight');
+    const t = Date.now();
+    await slowN!.stop();
+    slowN = undefined;
+    assert.ok(Date.now() - t < 2500, `stopped within the 1 s deadline: ${Date.now() - t} ms`);
+  });
+});
+
+/** A raw TCP endpoint: `headers` sends a status line and then one header line every 100 ms, never ending the head; `body` sends a 200 head and trickles the body. */
+async function startTricklingReceiver() {
+  const sockets = new Set<import('node:net').Socket>();
+  const r = {
+    url: '',
+    mode: 'headers' as 'headers' | 'body',
+    attempts: [] as { id: string; at: number }[],
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+  const { createServer } = await import('node:net');
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    let head = '';
+    let timer: NodeJS.Timeout | undefined;
+    socket.on('close', () => {
+      clearInterval(timer);
+      sockets.delete(socket);
+    });
+    socket.on('error', () => undefined);
+    socket.on('data', (c) => {
+      head += c.toString('latin1');
+      const m = /\r\nwebhook-id: *([^\r]+)\r\n[\s\S]*\r\n\r\n/i.exec(head);
+      if (!m || timer) return;
+      r.attempts.push({ id: m[1]!, at: Date.now() });
+      if (r.mode === 'headers') {
+        socket.write('HTTP/1.1 200 OK\r\n');
+        timer = setInterval(() => socket.write('X-Slow: 1\r\n'), 100);
+      } else {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n');
+        timer = setInterval(() => socket.write('1\r\nx\r\n'), 100);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  r.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/slow`;
+  return r;
+}

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { isPostgresUrl, openPostgres, openSqlite, type Param, type Queryable, type SqlDriver } from './driver.js';
 import { SCHEMA_VERSION, schema } from './schema.js';
+import { canonicalEmail, mailboxDomains } from './mailbox.js';
 
 export type Channel = 'email' | 'webhook';
 export type NotificationKind = 'message' | 'reply' | 'refund' | 'follow-up' | 'reminder';
@@ -405,23 +406,34 @@ export class Store {
   }
 
   /**
-   * One-click unsubscribe: the email address of this subscription leaves the notifier — every
-   * subscription that mails it (any wallet, any topic), every pending request naming it; the outbox
-   * rows of those subscriptions still to be sent are dropped and the server replies kept on the sent
-   * ones (which may quote the address) are erased. Returns the subscriptions removed.
+   * One-click unsubscribe: the mailbox of this subscription leaves the notifier — every subscription
+   * that mails it (any wallet, any topic; the address compared as canonicalEmail does: case, `+tag`,
+   * Gmail dots), every pending request naming it; the outbox rows of those subscriptions still to be
+   * sent are dropped and the server replies kept on the sent ones (which may quote the address) are
+   * erased. Returns the subscriptions removed.
    */
   async unsubscribe(unsubId: string, now = Date.now()): Promise<number> {
     return this.db.tx(async (q) => {
       const sub = await q.get<{ email: string }>('SELECT email FROM subscriptions WHERE unsub_id = ?', [unsubId]);
       if (!sub) return 0;
-      const ids = (await q.all<{ id: number }>('SELECT id FROM subscriptions WHERE email = ?', [sub.email])).map((r) => String(r.id));
+      const mailbox = canonicalEmail(sub.email);
+      const sameMailbox = async (table: string) => {
+        const rows: { id: number; email: string }[] = [];
+        for (const domain of mailboxDomains(sub.email)) {
+          rows.push(...(await q.all<{ id: number; email: string }>(`SELECT id, email FROM ${table} WHERE lower(email) LIKE ? ESCAPE '!'`, [`%@${domain.replace(/[!%_]/g, '!$&')}`])));
+        }
+        return rows.filter((r) => canonicalEmail(r.email) === mailbox).map((r) => String(r.id));
+      };
+      const ids = await sameMailbox('subscriptions');
       for (const chunk of chunks(ids, 500)) {
         const m = marks(chunk.length);
         await q.run(`UPDATE outbox SET status = 'skipped', last_error = 'unsubscribed', updated_at = ? WHERE channel = 'email' AND status = 'pending' AND target IN (${m})`, [now, ...chunk]);
         await q.run(`UPDATE outbox SET response = NULL, last_error = NULL WHERE channel = 'email' AND target IN (${m}) AND status <> 'sending'`, chunk);
       }
-      await q.run('DELETE FROM pending_subscriptions WHERE email = ?', [sub.email]);
-      return q.run('DELETE FROM subscriptions WHERE email = ?', [sub.email]);
+      for (const chunk of chunks(await sameMailbox('pending_subscriptions'), 500)) await q.run(`DELETE FROM pending_subscriptions WHERE id IN (${marks(chunk.length)})`, chunk);
+      let removed = 0;
+      for (const chunk of chunks(ids, 500)) removed += await q.run(`DELETE FROM subscriptions WHERE id IN (${marks(chunk.length)})`, chunk);
+      return removed;
     });
   }
 
@@ -591,36 +603,41 @@ export class Store {
     return r?.t === null || r?.t === undefined ? undefined : Number(r.t);
   }
 
-  /** Records the outcome of several deliveries in one transaction (group commit). */
-  async mark(marksList: Mark[], now = Date.now()): Promise<void> {
+  /**
+   * Records the outcome of several deliveries by `instance` in one transaction (group commit). Only
+   * rows this instance still holds change: a row another instance took over (this one stalled past
+   * --instance-timeout and was counted dead) is left to its new holder.
+   */
+  async mark(marksList: Mark[], instance: string, now = Date.now()): Promise<void> {
     if (marksList.length === 0) return;
     await this.db.tx(async (q) => {
       for (const m of marksList) {
         switch (m.outcome) {
           case 'sent':
             await q.run(
-              "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?, response = ?, last_error = NULL WHERE id = ? AND status = 'sending'",
-              [now, now, m.response.slice(0, 500), m.id],
+              "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?, response = ?, last_error = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+              [now, now, m.response.slice(0, 500), m.id, instance],
             );
             break;
           case 'retry':
             await q.run(
-              "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending'",
-              [m.nextAttemptAt, now, m.error.slice(0, 1000), m.id],
+              "UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+              [m.nextAttemptAt, now, m.error.slice(0, 1000), m.id, instance],
             );
             break;
           case 'failed':
-            await q.run("UPDATE outbox SET status = 'failed', attempts = attempts + 1, updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending'", [
+            await q.run("UPDATE outbox SET status = 'failed', attempts = attempts + 1, updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?", [
               now,
               m.error.slice(0, 1000),
               m.id,
+              instance,
             ]);
             break;
           case 'skipped':
-            await q.run("UPDATE outbox SET status = 'skipped', updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending'", [now, m.reason.slice(0, 1000), m.id]);
+            await q.run("UPDATE outbox SET status = 'skipped', updated_at = ?, last_error = ?, claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?", [now, m.reason.slice(0, 1000), m.id, instance]);
             break;
           case 'release':
-            await q.run("UPDATE outbox SET status = 'pending', claimed_by = NULL WHERE id = ? AND status = 'sending'", [m.id]);
+            await q.run("UPDATE outbox SET status = 'pending', claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by = ?", [m.id, instance]);
             break;
         }
       }
