@@ -20,14 +20,12 @@ import { getBlock, getLogs, readContract } from 'viem/actions';
 import { getAbiItem } from 'viem/utils';
 import { getAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { bytes32ToHandle, MAX_LOG_RANGE, withRetry, paidChatAbi } from 'harmony-paid-chat';
-import type { Queryable } from './store/driver.js';
-import type { NewOutboxRow, Store, Subscription, Topic, Webhook } from './store/store.js';
+import type { Store } from './store/store.js';
 import type { Logger } from './log.js';
-import { eventKey, serializeFacts, webhookEventId, type NotificationFacts, type Party } from './facts.js';
+import { applyWindow, EVENT_NAMES, reminderRows, STATUS_WAITING, type Context, type Log, type RawMessageView } from './watcher-rows.js';
 
-export const STATUS_WAITING = 1;
+export { STATUS_WAITING };
 
-const EVENT_NAMES = ['MessageSent', 'MessageReplied', 'MessageRefunded', 'FollowUpPosted', 'HandleClaimed', 'HandleReleased'] as const;
 const EVENTS = EVENT_NAMES.map((name) => getAbiItem({ abi: paidChatAbi, name }));
 
 export interface WatcherOptions {
@@ -49,10 +47,6 @@ export interface WatcherOptions {
   /** Rows were queued: wake the outbox. */
   onEnqueued(count: number): void;
 }
-
-type RawMessageView = { id: bigint; thread: number; sender: Address; recipient: Address; amount: bigint; deadline: bigint; status: number };
-type Context = { handles: Map<string, string>; threads: Map<number, { sender: Address; recipient: Address }>; times: Map<bigint, bigint> };
-type Log = { eventName: (typeof EVENT_NAMES)[number]; args: any; blockNumber: bigint; blockHash: Hex; transactionHash: Hex; logIndex: number };
 
 /** A small map that forgets its oldest entries. */
 class Lru<K, V> {
@@ -218,7 +212,7 @@ export class Watcher {
       const applied = await store.tx(async (q) => {
         if (!(await store.moveCursor(q, scope, expected, toBlock, toHeader.hash))) return undefined;
         await store.rememberBlocks(q, scope, blocks);
-        return this.#apply(q, logs, ctx);
+        return applyWindow(this.#o, q, logs, ctx);
       });
       if (applied === undefined) {
         log.warn('another instance moved the cursor; this one stops watching for now', { expected, toBlock });
@@ -359,105 +353,6 @@ export class Watcher {
     );
   }
 
-  #party(address: Address, handles: Map<string, string>): Party {
-    const a = getAddress(address);
-    return { address: a, handle: handles.get(a) ?? '' };
-  }
-
-  /** Inside the window's transaction: every row the window's events imply. Returns rows queued. */
-  async #apply(q: Queryable, logs: Log[], ctx: Context): Promise<number> {
-    const { store } = this.#o;
-    const events = logs.filter((l) => l.eventName !== 'HandleClaimed' && l.eventName !== 'HandleReleased');
-    if (events.length === 0) return 0;
-    const addresses = new Set<string>();
-    for (const l of events) for (const k of ['sender', 'recipient', 'author', 'reader']) if (l.args[k]) addresses.add(getAddress(l.args[k]));
-    const subs = new Map<string, Subscription>();
-    for (const s of await store.subscriptionsFor(q, [...addresses])) subs.set(`${s.address}:${s.topic}`, s);
-    const hooks = new Map<string, Webhook[]>();
-    if (this.#o.webhooks) for (const w of await store.webhooksFor(q, [...addresses])) hooks.set(w.address, [...(hooks.get(w.address) ?? []), w]);
-
-    const rows: NewOutboxRow[] = [];
-    const reminders: Parameters<Store['scheduleReminders']>[1] = [];
-    const open: Parameters<Store['openMessages']>[1] = [];
-    const settled: Parameters<Store['settle']>[1] = [];
-    const lead = BigInt(this.#o.reminderLeadSec);
-
-    const emit = (f: NotificationFacts, blockHash: Hex, mailTo: { address: Address; topic: Topic } | undefined) => {
-      const key = eventKey(f);
-      const payload = serializeFacts(f);
-      const id = webhookEventId(this.#o.scope, key);
-      if (mailTo) {
-        const sub = subs.get(`${mailTo.address}:${mailTo.topic}`);
-        if (sub) rows.push({ key: `email:${key}`, channel: 'email', kind: f.kind, target: String(sub.id), eventId: id, payload: JSON.stringify({ facts: JSON.parse(payload), unsubId: sub.unsub_id }), blockNumber: f.blockNumber, blockHash });
-      }
-      if (f.kind === 'reminder') return;
-      for (const party of new Set([f.sender.address, f.recipient.address])) {
-        for (const w of hooks.get(party) ?? []) {
-          rows.push({ key: `webhook:${w.id}:${key}`, channel: 'webhook', kind: f.kind, target: w.id, eventId: id, payload, blockNumber: f.blockNumber, blockHash });
-        }
-      }
-    };
-
-    for (const l of events) {
-      const a = l.args;
-      const base = {
-        txHash: l.transactionHash,
-        explorerUrl: this.#o.explorerTxUrl(l.transactionHash),
-        blockNumber: l.blockNumber,
-        blockTime: ctx.times.get(l.blockNumber),
-      };
-      switch (l.eventName) {
-        case 'MessageSent': {
-          const sender = this.#party(a.sender, ctx.handles);
-          const recipient = this.#party(a.recipient, ctx.handles);
-          const sentAt = ctx.times.get(l.blockNumber) ?? 0n;
-          if (a.deadline - lead > sentAt) {
-            reminders.push({ messageId: a.id, recipient: recipient.address, sender: sender.address, amount: a.amount, deadline: a.deadline, dueAt: a.deadline - lead, blockNumber: l.blockNumber });
-          }
-          open.push({ messageId: a.id, deadline: a.deadline, blockNumber: l.blockNumber });
-          emit({ kind: 'message', id: a.id, thread: Number(a.thread), sender, recipient, amount: a.amount, deadline: a.deadline, ...base }, l.blockHash, { address: recipient.address, topic: 'inbox' });
-          break;
-        }
-        case 'MessageReplied': {
-          const sender = this.#party(a.sender, ctx.handles);
-          const recipient = this.#party(a.recipient, ctx.handles);
-          settled.push({ messageId: a.id, blockNumber: l.blockNumber });
-          emit({ kind: 'reply', id: a.id, thread: Number(a.thread), sender, recipient, amount: a.payout, fee: a.fee, ...base }, l.blockHash, { address: sender.address, topic: 'outbox' });
-          break;
-        }
-        case 'MessageRefunded': {
-          const sender = this.#party(a.sender, ctx.handles);
-          const recipient = this.#party(a.recipient, ctx.handles);
-          settled.push({ messageId: a.id, blockNumber: l.blockNumber });
-          emit({ kind: 'refund', id: a.id, sender, recipient, amount: a.amount, ...base }, l.blockHash, { address: sender.address, topic: 'outbox' });
-          break;
-        }
-        case 'FollowUpPosted': {
-          const thread = Number(a.thread);
-          const parties = ctx.threads.get(thread);
-          const author = getAddress(a.author);
-          const reader = getAddress(a.reader);
-          // The thread's parties: the visitor who opened it (sender) and the creator (recipient).
-          const senderAddr = parties?.sender ?? (author === reader ? author : author);
-          const recipientAddr = parties?.recipient ?? reader;
-          const sender = this.#party(senderAddr, ctx.handles);
-          const recipient = this.#party(recipientAddr, ctx.handles);
-          const mailTo = reader === recipient.address ? { address: reader, topic: 'inbox' as const } : { address: reader, topic: 'outbox' as const };
-          emit(
-            { kind: 'follow-up', id: 0n, thread, index: Number(a.index), sender, recipient, author, amount: a.payout, fee: a.fee, ...base },
-            l.blockHash,
-            mailTo,
-          );
-          break;
-        }
-      }
-    }
-    await store.scheduleReminders(q, reminders);
-    await store.openMessages(q, open);
-    await store.settle(q, settled);
-    return store.enqueue(q, rows);
-  }
-
   /** The contract's view of a message. */
   async messageView(id: bigint): Promise<RawMessageView> {
     return (await this.#retry(() => readContract(this.#o.reader, { address: this.#o.contract, abi: paidChatAbi, functionName: 'getMessage', args: [id] }))) as RawMessageView;
@@ -481,35 +376,7 @@ export class Watcher {
       const queued = await store.tx(async (q) => {
         await store.dropReminders(q, due.map((r) => r.message_id));
         const subs = new Map((await store.subscriptionsFor(q, [...new Set(due.map((r) => getAddress(r.recipient)))])).filter((s) => s.topic === 'inbox').map((s) => [s.address, s]));
-        const rows: NewOutboxRow[] = [];
-        due.forEach((r, i) => {
-          const v = views[i]!;
-          if (v.status !== STATUS_WAITING || v.deadline <= now) return;
-          const sub = subs.get(getAddress(r.recipient));
-          if (!sub) return;
-          const facts: NotificationFacts = {
-            kind: 'reminder',
-            id: BigInt(r.message_id),
-            thread: Number(v.thread),
-            sender: this.#party(r.sender as Address, handles),
-            recipient: this.#party(r.recipient as Address, handles),
-            amount: BigInt(r.amount),
-            deadline: BigInt(r.deadline),
-            blockNumber: BigInt(r.block_number),
-          };
-          const key = eventKey(facts);
-          rows.push({
-            key: `email:${key}`,
-            channel: 'email',
-            kind: 'reminder',
-            target: String(sub.id),
-            eventId: webhookEventId(this.#o.scope, key),
-            payload: JSON.stringify({ facts: JSON.parse(serializeFacts(facts)), unsubId: sub.unsub_id }),
-            // Not tied to a block that a reorg could orphan: it is about chain time.
-            blockNumber: 0n,
-          });
-        });
-        return store.enqueue(q, rows);
+        return store.enqueue(q, reminderRows(this.#o.scope, now, due, views, subs, handles));
       });
       log.info('reminders due', { checked: due.length, queued });
       if (queued) this.#o.onEnqueued(queued);
