@@ -3,36 +3,19 @@
  * a page of 50 out of an inbox of 1,000 and out of a 1,000-entry conversation, and envelopes opened
  * per second. Writes bench/out/sdk.json.
  */
-import { encodeFunctionData, hexToBytes, type Address, type Hex } from 'viem';
-import { paidChatAbi } from '../src/sdk/generated/paid-chat.js';
+import type { Address, Hex } from 'viem';
 import { createPaidChat, Keyring, memoryKeyStore, type PaidChat } from '../src/sdk/index.js';
 import { ENVELOPE_KIND, openEnvelope, sealEnvelope } from '../src/sdk/envelope.js';
 import { generateMessagingKey, type MessagingKey } from '../src/sdk/keys.js';
-import { startTestChain, GAS_PRICE, type TestChain } from '../scripts/lib/chain.js';
+import { startTestChain } from '../scripts/lib/chain.js';
 import { TestWallet } from '../scripts/lib/test-wallet.js';
 import { startRpcProxy, type RpcProxy } from '../scripts/lib/rpc-proxy.js';
+import { fillConversation, rawSender } from '../scripts/lib/fill-conversation.js';
 import { report } from './lib.js';
 
 const SIZE = 1_000;
 const PAGE = 50;
 const SITE = 'https://bench.example';
-
-/** Sends raw transactions from dev account `i` with consecutive nonces, without waiting for each. */
-function rawSender(tc: TestChain, i: number) {
-  let nonce: number | undefined;
-  return async (functionName: string, args: readonly unknown[], value = 0n): Promise<Hex> => {
-    nonce ??= await tc.publicClient.getTransactionCount({ address: tc.accounts[i]!.address, blockTag: 'pending' });
-    return tc.wallet(i).sendTransaction({
-      to: tc.contract,
-      data: encodeFunctionData({ abi: paidChatAbi, functionName: functionName as any, args: args as any }),
-      value,
-      nonce: nonce++,
-      gas: 300_000n,
-      type: 'legacy',
-      gasPrice: GAS_PRICE,
-    } as any);
-  };
-}
 
 async function measurePages(proxy: RpcProxy, read: (cursor: any) => Promise<{ next: any; ok: boolean }>) {
   await read(undefined); // warm up (scope checks, caches)
@@ -99,25 +82,7 @@ export async function runSdkBench() {
     const v = tc.accounts[6]!.address as Address;
     const first = await visitor.send({ to: '@satoshi', text: 'opening question' });
     await creator.reply({ id: first.id, text: 'OK' });
-    const [sentLog] = (await tc.publicClient.getContractEvents({ address: tc.contract, abi: paidChatAbi, eventName: 'MessageSent', args: { id: first.id }, fromBlock: first.blockNumber, toBlock: first.blockNumber })) as any[];
-    const visitorPublic = hexToBytes(sentLog.args.envelope).slice(6, 38);
-    // Visitor follow-ups are sealed with a second conversation key of theirs (the creator reads each by the key it carries).
-    const { key: v2 } = await generateMessagingKey();
-    const sendV = rawSender(tc, 6);
-    const sendC = rawSender(tc, 1);
-    for (let n = 0; n < SIZE - 2; n++) {
-      const byVisitor = n % 2 === 0;
-      const env = await sealEnvelope({
-        kind: byVisitor ? ENVELOPE_KIND.visitorFollowUp : ENVELOPE_KIND.creatorFollowUp,
-        text: `follow-up ${n}`,
-        authorKey: byVisitor ? v2 : creatorKey,
-        readerPublicKey: byVisitor ? profile.publicKey! : visitorPublic,
-        keyId: 1,
-        context: { ...ctx, author: byVisitor ? v : profile.address, reader: byVisitor ? profile.address : v, ref: BigInt(first.thread) },
-      });
-      last = await (byVisitor ? sendV : sendC)('postFollowUp', [first.id, `0x${Buffer.from(env).toString('hex')}`]);
-    }
-    await tc.publicClient.waitForTransactionReceipt({ hash: last! });
+    await fillConversation(tc, { first, visitorIndex: 6, creatorIndex: 1, creator: { address: profile.address, keyId: 1, publicKey: profile.publicKey!, key: creatorKey }, count: SIZE - 2 });
     const thread = await measurePages(proxy, async (cursor) => {
       const page = await reader.conversation({ with: v, limit: PAGE, cursor });
       return { next: page.cursor, ok: page.entries.length === PAGE && page.entries.every((e) => (e.type === 'message' ? e.message.verified : e.followUp.verified)) };

@@ -5,7 +5,7 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { custom, encodeFunctionData, hexToBytes, http, parseEther, toHex, type Address, type Hex, type Transport } from 'viem';
+import { custom, http, parseEther, toHex, type Address, type Hex, type Transport } from 'viem';
 import { paidChatAbi } from '../../src/sdk/generated/paid-chat.js';
 import {
   createPaidChat,
@@ -24,8 +24,7 @@ import { TestWallet } from '../support/test-wallet.js';
 import { startRpcProxy, type RpcProxy } from '../support/rpc-proxy.js';
 import { freePort } from '../../scripts/lib/anvil.js';
 import { createSafe } from '../support/safe.js';
-import { ENVELOPE_KIND, sealEnvelope } from '../../src/sdk/envelope.js';
-import { generateMessagingKey } from '../../src/sdk/keys.js';
+import { fillConversation } from '../../scripts/lib/fill-conversation.js';
 
 let tc: TestChain;
 let proxy: RpcProxy;
@@ -724,38 +723,8 @@ describe('a conversation page is cheap', () => {
     const creatorKey = (await new Keyring(device('account-8'), { chainId: tc.chain.id, contract: tc.contract, account: profile.address }).inboxKey(profile.keyId))!;
     const first = await visitor.send({ to: '@busy', text: 'opening question' });
     await creator.chat.reply({ id: first.id, text: 'OK' });
-    const [sentLog] = (await tc.publicClient.getContractEvents({ address: tc.contract, abi: paidChatAbi, eventName: 'MessageSent', args: { id: first.id }, fromBlock: first.blockNumber, toBlock: first.blockNumber })) as any[];
-    const visitorPublic = hexToBytes(sentLog.args.envelope).slice(6, 38);
-    const { key: v2 } = await generateMessagingKey();
     const v = tc.accounts[visitorIndex].address as Address;
-    const ctx = { chainId: tc.chain.id, contract: tc.contract };
-    // Follow-ups from both sides, sealed by the SDK and sent as raw transactions with consecutive nonces.
-    const nonces = new Map<number, number>();
-    for (const i of [creatorIndex, visitorIndex]) nonces.set(i, await tc.publicClient.getTransactionCount({ address: tc.accounts[i]!.address, blockTag: 'pending' }));
-    let last: Hex | undefined;
-    for (let n = 0; n < SIZE - 2; n++) {
-      const byVisitor = n % 2 === 0;
-      const env = await sealEnvelope({
-        kind: byVisitor ? ENVELOPE_KIND.visitorFollowUp : ENVELOPE_KIND.creatorFollowUp,
-        text: `follow-up ${n}`,
-        authorKey: byVisitor ? v2 : creatorKey,
-        readerPublicKey: byVisitor ? profile.publicKey! : visitorPublic,
-        keyId: profile.keyId,
-        context: { ...ctx, author: byVisitor ? v : profile.address, reader: byVisitor ? profile.address : v, ref: BigInt(first.thread) },
-      });
-      const from = byVisitor ? visitorIndex : creatorIndex;
-      const nonce = nonces.get(from)!;
-      nonces.set(from, nonce + 1);
-      last = await tc.wallet(from).sendTransaction({
-        to: tc.contract,
-        data: encodeFunctionData({ abi: paidChatAbi, functionName: 'postFollowUp', args: [first.id, toHex(env)] }),
-        nonce,
-        gas: 300_000n,
-        type: 'legacy',
-        gasPrice: GAS_PRICE,
-      } as any);
-    }
-    await tc.publicClient.waitForTransactionReceipt({ hash: last! });
+    await fillConversation(tc, { first, visitorIndex, creatorIndex, creator: { address: profile.address, keyId: profile.keyId, publicKey: profile.publicKey!, key: creatorKey }, count: SIZE - 2 });
     const reader = createPaidChat({ chain: tc.chain, rpcUrl: proxy.url, contract: tc.contract, wallet: creator.wallet as any, keyStore: device('account-8'), scope: { handle: '@busy', origin: SITE } });
     await reader.conversation({ with: v, limit: 1 }); // scope checks are read once per call; measure the page itself below
     proxy.reset();
