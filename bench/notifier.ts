@@ -12,7 +12,7 @@
  *     limit and the load offers 500 paid messages a second (Harmony's 80 M gas per 2 s block holds
  *     about 460–470 sends of ~87k gas a second); mails per second from the first block to the last
  *     accepted email, and the latency under that load;
- *  3. paced again on PostgreSQL (a throwaway cluster of Debian's postgresql on loopback).
+ *  3. both again on PostgreSQL (a throwaway cluster of Debian's postgresql on loopback), one instance.
  *
  * Emails and webhooks are counted at the receivers: duplicates by raw count against unique message
  * ids, and by Message-ID / webhook-id.
@@ -396,7 +396,7 @@ export async function runNotifierBench(opts: NotifierBenchOptions = {}) {
     const server = await startPostgres();
     if (!server) throw new Error('PostgreSQL is not installed (apt-get install postgresql): the bench measures the notifier on it too.');
     try {
-      postgres = await runDeployment({ ...base, db: 'postgres', dbUrl: server.url, sustainedSeconds: 0, sustainedRate });
+      postgres = await runDeployment({ ...base, db: 'postgres', dbUrl: server.url, sustainedSeconds, sustainedRate });
     } finally {
       await server.stop();
     }
@@ -409,12 +409,14 @@ export async function runNotifierBench(opts: NotifierBenchOptions = {}) {
     sustainedMailsPerSecond: s?.mailsPerSecond ?? null,
     webhooksDelivered: sqlite.webhooksDelivered,
     webhookDuplicates: sqlite.webhookDuplicates,
-    postgres: postgres ? { emails: postgres.emails, duplicates: postgres.duplicates, p95LatencyMs: postgres.paced.p95LatencyMs } : null,
+    postgres: postgres
+      ? { emails: postgres.emails, duplicates: postgres.duplicates, p95LatencyMs: postgres.paced.p95LatencyMs, sustainedMailsPerSecond: postgres.sustained?.mailsPerSecond ?? null, webhooksDelivered: postgres.webhooksDelivered, webhookDuplicates: postgres.webhookDuplicates }
+      : null,
     details: {
       latencyMeasuredFrom: 'the moment the bench saw the block holding the transaction (head polled every 10 ms) → the SMTP sink accepting the email (webhooks: → the receiver answering)',
       duplicatesCountedBy: 'raw emails (webhooks) against unique message ids, and repeated Message-IDs (webhook-ids); the larger of the two',
       sqlite: { paced: sqlite.paced, sustained: sqlite.sustained, webhookBadSignatures: sqlite.webhookBadSignatures, outbox: sqlite.outbox, webhookOutbox: sqlite.webhookOutbox },
-      postgres: postgres ? { paced: postgres.paced, webhooksDelivered: postgres.webhooksDelivered, webhookDuplicates: postgres.webhookDuplicates, outbox: postgres.outbox } : null,
+      postgres: postgres ? { paced: postgres.paced, sustained: postgres.sustained, webhooksDelivered: postgres.webhooksDelivered, webhookDuplicates: postgres.webhookDuplicates, outbox: postgres.outbox } : null,
       config: {
         notifier: 'child process, default settings (8 SMTP connections, 8 webhook requests in flight, SQLite synchronous=FULL) except --poll-interval and --webhook-allow-http-loopback',
         pollIntervalMs: base.pollIntervalMs,
@@ -438,7 +440,12 @@ export async function runNotifierBench(opts: NotifierBenchOptions = {}) {
         : { metric: 'sustained mails/s', value: '-', note: 'not run (NOTIFIER_BENCH_SECONDS=0)' },
       { metric: 'webhooks delivered', value: result.webhooksDelivered, bar: '≥ 1000', met: result.webhooksDelivered >= 1000, note: `bad signatures ${sqlite.webhookBadSignatures}` },
       { metric: 'webhook duplicates', value: result.webhookDuplicates, bar: '0', met: result.webhookDuplicates === 0 },
-      { metric: 'PostgreSQL: emails / duplicates / p95 ms', value: postgres ? `${postgres.emails} / ${postgres.duplicates} / ${postgres.paced.p95LatencyMs}` : '-' },
+      { metric: 'PostgreSQL: emails / duplicates / p95 ms (paced)', value: postgres ? `${postgres.emails} / ${postgres.duplicates} / ${postgres.paced.p95LatencyMs}` : '-', bar: '0 duplicates', met: !postgres || postgres.duplicates === 0 },
+      {
+        metric: 'PostgreSQL: sustained mails/s',
+        value: postgres?.sustained?.mailsPerSecond ?? '-',
+        note: postgres?.sustained ? `${postgres.sustained.messages} in ${postgres.sustained.seconds} s, p95 ${postgres.sustained.p95LatencyMs} ms, ${postgres.sustained.missing} missing` : 'not run',
+      },
     ],
     result,
   );
