@@ -74,11 +74,28 @@ export async function chooseWallet(opts: { provider?: Eip1193Provider; chain: Ch
   if (announced.length === 1) return { provider: announced[0]!.provider, name: announced[0]!.info?.name, via: 'eip6963' };
   const legacy = (globalThis as { ethereum?: Eip1193Provider }).ethereum;
   if (announced.length === 0 && !legacy) return undefined;
-  return connectWithOnboard(opts.chain, { appName: opts.appName, walletConnectProjectId: opts.walletConnectProjectId, injected: true });
+  // A project id that is not one is left out of the picker (the WalletConnect button says why).
+  const projectId = opts.walletConnectProjectId && WALLETCONNECT_PROJECT_ID.test(opts.walletConnectProjectId) ? opts.walletConnectProjectId : undefined;
+  return connectWithOnboard(opts.chain, { appName: opts.appName, walletConnectProjectId: projectId, injected: true });
 }
 
-/** Connects through WalletConnect only (a phone without an injected wallet, or a desktop with a phone wallet). */
+/** WalletConnect's project ids are 32 hexadecimal characters (the dashboard shows them so). */
+export const WALLETCONNECT_PROJECT_ID = /^[0-9a-f]{32}$/i;
+
+/**
+ * Connects through WalletConnect only (a phone without an injected wallet, or a desktop with a phone
+ * wallet).
+ * @throws PaidChatError `WALLETCONNECT_PROJECT_ID_INVALID` (before anything loads) when the site's
+ * `walletconnect-project-id` is not a project id.
+ */
 export async function chooseWalletConnect(opts: { chain: Chain; appName?: string; walletConnectProjectId: string }): Promise<WalletChoice> {
+  if (!WALLETCONNECT_PROJECT_ID.test(opts.walletConnectProjectId)) {
+    throw new PaidChatError(
+      'WALLETCONNECT_PROJECT_ID_INVALID',
+      'WalletConnect is not set up right on this site (walletconnect-project-id must be the 32-character project id from WalletConnect\'s dashboard). Open this page in your wallet app instead.',
+      { input: opts.walletConnectProjectId },
+    );
+  }
   return connectWithOnboard(opts.chain, { appName: opts.appName, walletConnectProjectId: opts.walletConnectProjectId, injected: false });
 }
 

@@ -13,6 +13,7 @@ export type PaidChatErrorCode =
   | 'SITES_INVALID'
   | 'TOO_MANY_IDS'
   | 'RPC_URL_INVALID'
+  | 'WALLETCONNECT_PROJECT_ID_INVALID'
   // the contract's rules
   | 'HANDLE_TAKEN'
   | 'HANDLE_NOT_FOUND'

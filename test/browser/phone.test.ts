@@ -16,6 +16,8 @@ import { onboardLoaders, walletAppLinks } from '../../src/element/wallet.js';
 import { $, $$, chainInfo, claim, click, connect, mount, part, sdk, text, waitFor, waitForPart, wallet, type TestWallet } from './support/harness.js';
 
 const HANDLE = 'phone-creator';
+/** A project id of WalletConnect's shape (32 hexadecimal characters). */
+const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 const IPHONE =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
@@ -66,7 +68,7 @@ describe('phones (320 px, a phone user agent)', () => {
     expect((globalThis as { ethereum?: unknown }).ethereum).to.equal(undefined);
     const c = await chainInfo();
     const el = await fixture<HarmonyPaidChat>(html`<harmony-paid-chat handle=${`@${HANDLE}`} chain="local" rpc-url=${c.rpcUrl} contract=${c.contract}
-      walletconnect-project-id="site-project-id"></harmony-paid-chat>`);
+      walletconnect-project-id=${PROJECT_ID}></harmony-paid-chat>`);
     await waitFor(() => el.card, { message: 'the card' });
     expect(el.getBoundingClientRect().width).to.be.at.most(320);
     expect(smallTargets(el), 'targets before connecting').to.deep.equal([]);
@@ -123,7 +125,7 @@ describe('phones (320 px, a phone user agent)', () => {
     };
     try {
       const el = await fixture<HarmonyPaidChat>(html`<harmony-paid-chat handle=${`@${HANDLE}`} chain="local" rpc-url=${c.rpcUrl} contract=${c.contract}
-        walletconnect-project-id="site-project-id"></harmony-paid-chat>`);
+        walletconnect-project-id=${PROJECT_ID}></harmony-paid-chat>`);
       await waitFor(() => el.card, { message: 'the card' });
       await click(el, 'connect-button');
       await waitForPart(el, 'no-wallet');
@@ -131,7 +133,7 @@ describe('phones (320 px, a phone user agent)', () => {
       await click(el, 'walletconnect-button');
       await waitForPart(el, 'composer');
       expect(wcLoads).to.equal(1);
-      expect(wcOptions).to.deep.equal([{ projectId: 'site-project-id', requiredChains: [c.chainId], optionalChains: [1_666_600_000, 1_666_700_000], dappUrl: location.href }]);
+      expect(wcOptions).to.deep.equal([{ projectId: PROJECT_ID, requiredChains: [c.chainId], optionalChains: [1_666_600_000, 1_666_700_000], dappUrl: location.href }]);
       expect(inits).to.have.length(1);
       const init = inits[0];
       expect(init.wallets, 'WalletConnect alone (no injected wallet here)').to.have.length(1);
@@ -149,6 +151,30 @@ describe('phones (320 px, a phone user agent)', () => {
       await click(el, 'disconnect-button');
       await waitForPart(el, 'connect-button');
       expect(ended).to.equal(1);
+    } finally {
+      Object.assign(onboardLoaders, saved);
+    }
+  });
+
+  it('a walletconnect-project-id that is not a project id: the button says so, and nothing of WalletConnect loads', async () => {
+    const c = await chainInfo();
+    const saved = { ...onboardLoaders };
+    let loads = 0;
+    onboardLoaders.core = async () => (loads++, saved.core());
+    onboardLoaders.walletConnect = async () => (loads++, saved.walletConnect());
+    try {
+      const el = await fixture<HarmonyPaidChat>(html`<harmony-paid-chat handle=${`@${HANDLE}`} chain="local" rpc-url=${c.rpcUrl} contract=${c.contract}
+        walletconnect-project-id="my-site"></harmony-paid-chat>`);
+      await waitFor(() => el.card, { message: 'the card' });
+      await click(el, 'connect-button');
+      await waitForPart(el, 'no-wallet');
+      const errors: string[] = [];
+      el.addEventListener('harmony-error', (e) => errors.push((e as Event & { detail: { code: string } }).detail.code));
+      await click(el, 'walletconnect-button');
+      await waitFor(() => errors.length > 0, { message: 'the error' });
+      expect(errors).to.deep.equal(['WALLETCONNECT_PROJECT_ID_INVALID']);
+      await waitFor(() => /32-character project id/.test(el.shadowRoot!.textContent ?? ''), { message: 'the error shown' });
+      expect(loads, 'nothing loaded').to.equal(0);
     } finally {
       Object.assign(onboardLoaders, saved);
     }
