@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicClient, formatEther, http } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { startAnvil, ANVIL_MNEMONIC } from './lib/anvil.js';
+import { portIsFree, startAnvil, ANVIL_MNEMONIC } from './lib/anvil.js';
 import { deployPaidChat } from './lib/deploy.js';
 import { DEMO_PASSPHRASE, seedDemo, type SeedResult } from './lib/seed.js';
-import { ensureBuildAsync, ROOT } from './lib/build.js';
+import { ensureBuildAsync, ROOT, stopBuilds } from './lib/build.js';
 import { startDemoServer } from './lib/demo-server.js';
 import { local } from '../src/sdk/chains.js';
 import { toOneAddress } from '../src/sdk/address.js';
@@ -46,12 +46,33 @@ async function shutdown(code = 0) {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+// Every port first, before anything starts: a port in use would otherwise fail half-way (or, for
+// the chain, let another node on it take the demo's transactions).
+type PortFlag = 'port' | 'chain-port' | 'notifier-port' | 'smtp-port';
+const ports: [PortFlag, string, string][] = [
+  ['port', 'PORT', 'the demo page'],
+  ['chain-port', 'CHAIN_PORT', 'the local chain'],
+  ...(values['no-notifier'] ? [] : ([['notifier-port', 'NOTIFIER_PORT', 'the notifier'], ['smtp-port', 'SMTP_PORT', 'the SMTP sink']] as [PortFlag, string, string][])),
+];
+for (const [flag, env, what] of ports) {
+  const port = Number(values[flag]);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    console.error(`--${flag} ${values[flag]} is not a port (1–65535).`);
+    process.exit(2);
+  }
+  if (!(await portIsFree(port))) {
+    console.error(`Port ${port} (${what}) is in use. Stop what holds it, or choose another: npm start -- --${flag} ${port + 1} (or ${env}=${port + 1} npm start).`);
+    process.exit(1);
+  }
+}
+
 try {
   const t0 = Date.now();
   const step = (s: string) => console.log(`· ${s} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   // The rollup build (≈ 30 s when the sources changed) runs while the chain is set up.
   const building = ensureBuildAsync();
   building.catch(() => undefined);
+  stops.push(stopBuilds);
 
   const anvil = await startAnvil({ port: Number(values['chain-port']), chainId: local.id });
   stops.push(() => anvil.stop());
@@ -154,6 +175,7 @@ try {
   }
   console.log(`\nReady in ${((Date.now() - t0) / 1000).toFixed(1)} s. Open:\n\n    ${server.url}/demo/\n\nCtrl-C stops everything.`);
 } catch (e) {
-  console.error(e instanceof Error ? e.message : e);
+  // After Ctrl-C, what was cut short fails on its way out: that is no news.
+  if (!stopping) console.error(e instanceof Error ? e.message : e);
   await shutdown(1);
 }

@@ -259,6 +259,9 @@ function revertName(e: unknown): string | undefined {
 }
 
 function short(e: unknown): string {
-  const err = e as { shortMessage?: string; message?: string };
-  return String(err?.shortMessage ?? err?.message ?? e).slice(0, 300);
+  const err = e as { shortMessage?: string; message?: string; url?: string; cause?: { url?: string } };
+  const text = String(err?.shortMessage ?? err?.message ?? e);
+  // viem's short message of an RPC failure names no address: add it, and what to check.
+  const url = err?.url ?? err?.cause?.url;
+  return (url ? `${text} (${url}: check the chain's RPC, --rpc-url)` : text).slice(0, 300);
 }

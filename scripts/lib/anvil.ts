@@ -68,7 +68,21 @@ function installExitHook() {
   }
 }
 
+/** Whether nothing listens on 127.0.0.1:`port` (a bind succeeds). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolveFree(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolveFree(true)));
+  });
+}
+
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
+  // A node already on a given port would answer the readiness check below in place of ours.
+  if (options.port !== undefined && !(await portIsFree(options.port))) {
+    throw new Error(`Port ${options.port} is in use (another chain?): anvil cannot listen there. Stop what holds it, or choose another port.`);
+  }
   const port = options.port ?? (await freePort());
   const chainId = options.chainId ?? LOCAL_CHAIN_ID;
   const args = [

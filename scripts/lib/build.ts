@@ -1,6 +1,6 @@
 /** Runs the rollup build unless cdn/ is newer than every file in src/ and the rollup config. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,11 +30,35 @@ export function ensureBuild(force = false): void {
 }
 
 /** Like ensureBuild, in a child process, so that other start-up work goes on meanwhile. */
+const builds = new Set<ChildProcess>();
+
 export function ensureBuildAsync(force = false): Promise<'fresh' | 'built'> {
   if (!force && isBuildFresh()) return Promise.resolve('fresh');
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['rollup', '-c', '--silent'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Its own process group, so that `stopBuilds` stops npx and the rollup under it together.
+    const child = spawn('npx', ['rollup', '-c', '--silent'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    builds.add(child);
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve('built') : reject(new Error(`the rollup build failed (exit ${code})`))));
+    child.once('exit', (code) => {
+      builds.delete(child);
+      code === 0 ? resolve('built') : reject(new Error(`the rollup build failed (exit ${code})`));
+    });
   });
+}
+
+/** Stops builds still running (a start that failed or was interrupted must not leave one writing cdn/). */
+export async function stopBuilds(): Promise<void> {
+  await Promise.all(
+    [...builds].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          try {
+            process.kill(-child.pid!, 'SIGTERM');
+          } catch {
+            resolve();
+          }
+        }),
+    ),
+  );
 }

@@ -181,3 +181,25 @@ test('Ctrl-C stops every child: the chain port is free again', async () => {
   for (let i = 0; i < 50 && (await portOpen(chainPort)); i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(await portOpen(chainPort), false, 'anvil stopped');
 });
+
+test('a port in use is named before anything starts, with the flag that moves it; nothing else is touched', async () => {
+  // Another program holds the chain port.
+  const { createServer } = await import('node:net');
+  const busy = createServer();
+  const port = await freePort();
+  await new Promise<void>((r) => busy.listen(port, '127.0.0.1', () => r()));
+  try {
+    const other = await freePort();
+    const run = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--chain-port', String(port), '--port', String(other), '--no-notifier'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    run.stdout!.on('data', (d) => (out += d));
+    run.stderr!.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => run.once('exit', (c) => r(c)));
+    assert.equal(code, 1, out);
+    assert.match(out, new RegExp(`Port ${port} \\(the local chain\\) is in use\\. Stop what holds it, or choose another: npm start -- --chain-port ${port + 1}`));
+    assert.doesNotMatch(out, /· chain|Ready in/, 'nothing started');
+    assert.equal(await portOpen(other), false, 'no demo server was started');
+  } finally {
+    busy.close();
+  }
+});

@@ -43,7 +43,10 @@ export class Store extends ReminderStore {
       await store.#init();
     } catch (e) {
       await driver.close().catch(() => undefined);
-      throw e;
+      if (!isPostgresUrl(db)) throw e;
+      // Name the database (without its password) and the setting: a bare ECONNREFUSED says neither.
+      const where = db.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+      throw new Error(`cannot open the PostgreSQL database ${where} (--db / NOTIFIER_DB): ${(e as Error).message}`, { cause: e });
     }
     return store;
   }
